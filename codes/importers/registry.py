@@ -1,0 +1,89 @@
+"""Recognise files and run their importers: the one way in for `import_data` and the admin upload."""
+
+from __future__ import annotations
+
+import importlib
+import zipfile
+from pathlib import Path
+
+from django.db import transaction
+
+from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
+
+# Each module defines IMPORTERS = [ImporterInstance, ...]. Add a line when adding a format.
+IMPORTER_MODULES: list[str] = []
+
+
+def importers() -> list:
+    found = []
+    for module_name in IMPORTER_MODULES:
+        found.extend(importlib.import_module(module_name).IMPORTERS)
+    return sorted(found, key=lambda imp: imp.priority)
+
+
+def expand(paths: list[Path]) -> list[SourceFile]:
+    """Return the files to import: plain files as they are, zip archives as their members."""
+    sources = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise ImportFailure("no such file", file=str(path))
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if info.is_dir() or info.filename.startswith("__MACOSX/"):
+                        continue
+                    sources.append(SourceFile(name=f"{path.name}:{info.filename}", data=archive.read(info)))
+        else:
+            sources.append(SourceFile(name=path.name, path=path))
+    return sources
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def plan(sources: list[SourceFile], *, ignore_unknown: bool = False) -> list[tuple[object, list[SourceFile]]]:
+    """Match every file to an importer; an unrecognised file is an error unless it sits in a zip."""
+    jobs = []
+    remaining = list(sources)
+    for importer in importers():
+        for group in importer.claim(remaining):
+            jobs.append((importer, group))
+            for source in group:
+                remaining.remove(source)
+    for source in remaining:
+        if ignore_unknown or ":" in source.name:
+            continue  # documentation members of a CMS zip (PDFs, READMEs) are not data
+        raise ImportFailure("unknown layout: not a file format this application imports", file=source.name, line=1)
+    return jobs
+
+
+def run_import(
+    paths_or_sources: list,
+    *,
+    dry_run: bool = False,
+    user=None,
+    progress_for=None,
+) -> list[ImportResult]:
+    """Import files completely or not at all; with dry_run, compute the same report and roll back.
+
+    `progress_for(job_name)` returns a Progress callback for one job (None: no progress shown).
+    """
+    sources = [s if isinstance(s, SourceFile) else None for s in paths_or_sources]
+    if any(s is None for s in sources):
+        sources = expand([Path(p) for p in paths_or_sources])
+    jobs = plan(sources)
+    results: list[ImportResult] = []
+    try:
+        with transaction.atomic():
+            for importer, group in jobs:
+                progress: Progress = progress_for(", ".join(s.basename for s in group)) if progress_for else no_progress
+                result = importer.run(group, user=user, progress=progress)
+                result.dry_run = dry_run
+                results.append(result)
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    return results

@@ -1,0 +1,7 @@
+"""Models of the codes app, one module per domain, re-exported here.
+
+Split by domain (catalog, fee schedules, guides, imports) because each has its own importers,
+pages and tests; `from codes.models import Code` works as with a single models.py.
+"""
+
+from codes.models.imports import ImportRun  # noqa: F401

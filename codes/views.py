@@ -1,0 +1,18 @@
+from django.shortcuts import render
+
+from reimbursement.access import lookup_view
+
+
+@lookup_view
+def lookup(request):
+    return render(request, "codes/lookup.html", {"q": request.GET.get("q", "")})
+
+
+@lookup_view
+def guide_list(request):
+    return render(request, "codes/guide_list.html", {"guides": []})
+
+
+@lookup_view
+def estimator(request):
+    return render(request, "codes/estimator.html")

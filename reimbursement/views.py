@@ -1,0 +1,55 @@
+"""Project-level pages: home, health check and error handlers."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from reimbursement.api import error_body
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Answer 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You do not have permission to see this page."
+    if _wants_json(request):
+        return JsonResponse(error_body(403, "permission_denied", message), status=403)
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body(400, "bad_request", "Bad request."), status=400)
+    return render(request, "400.html", status=400)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse(error_body(500, "server_error", "Server error."), status=500)
+    return render(request, "500.html", status=500)
