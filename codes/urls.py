@@ -1,11 +1,11 @@
 from django.urls import path
 
-from codes import views
+from codes.views import pages
 
 app_name = "codes"
 
 urlpatterns = [
-    path("lookup/", views.lookup, name="lookup"),
-    path("guides/", views.guide_list, name="guide_list"),
-    path("estimator/", views.estimator, name="estimator"),
+    path("lookup/", pages.lookup, name="lookup"),
+    path("guides/", pages.guide_list, name="guide_list"),
+    path("estimator/", pages.estimator, name="estimator"),
 ]

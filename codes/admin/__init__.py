@@ -1,0 +1,3 @@
+"""Admin of the codes app, one module per domain (imports, catalog, fees, guides)."""
+
+from codes.admin import imports  # noqa: F401
