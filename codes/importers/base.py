@@ -101,6 +101,7 @@ class Importer(Protocol):
 
     `claim(sources)` picks, from all files given to one `import_data` call, the groups this
     importer takes (usually one file per job; an ICD-10-CM code list goes with its tabular XML).
+    Several importers may claim the same file; a file no importer claims is an error.
     `run(files, ...)` parses and writes inside the caller's transaction and returns the result.
     """
 

@@ -46,13 +46,13 @@ class _DryRunRollback(Exception):
 def plan(sources: list[SourceFile], *, ignore_unknown: bool = False) -> list[tuple[object, list[SourceFile]]]:
     """Match every file to an importer; an unrecognised file is an error unless it sits in a zip."""
     jobs = []
-    remaining = list(sources)
+    claimed: set[int] = set()
+    # One file may feed several importers (the RVU file gives CPT/HCPCS descriptors and PFS rows).
     for importer in importers():
-        for group in importer.claim(remaining):
+        for group in importer.claim(list(sources)):
             jobs.append((importer, group))
-            for source in group:
-                remaining.remove(source)
-    for source in remaining:
+            claimed.update(id(source) for source in group)
+    for source in (s for s in sources if id(s) not in claimed):
         if ignore_unknown or ":" in source.name:
             continue  # documentation members of a CMS zip (PDFs, READMEs) are not data
         raise ImportFailure("unknown layout: not a file format this application imports", file=source.name, line=1)
