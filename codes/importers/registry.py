@@ -11,7 +11,9 @@ from django.db import transaction
 from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
 
 # Each module defines IMPORTERS = [ImporterInstance, ...]. Add a line when adding a format.
-IMPORTER_MODULES: list[str] = []
+IMPORTER_MODULES: list[str] = [
+    "codes.importers.ncci",
+]
 
 
 def importers() -> list:
