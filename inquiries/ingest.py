@@ -1,0 +1,272 @@
+"""One way in for every message (MTA pipe, IMAP, web form): store the raw bytes, then parse, dedupe, thread.
+
+`receive()` first commits the bytes (with their sha256) in a transaction of their own, so nothing that goes
+wrong later can lose a message. Then, in one more transaction: a redelivery is recognised by Message-ID
+plus a fingerprint of the content; a reply is threaded by In-Reply-To/References against every Message-ID
+we stored (theirs and ours), then by the [RD-n] subject token, but only when the sender is a participant
+of that ticket; auto-replies, bounces and our own mail coming back become notes and are never answered;
+anything that cannot be parsed or processed is quarantined for the agents to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inquiries import code_links, mailparse, workflow
+from inquiries.models import Attachment, Inquiry, Message, Participant, RawMessage
+
+logger = logging.getLogger(__name__)
+
+Outcome = RawMessage.Outcome
+
+# Headers added in transit: a message redelivered by another route differs only in these.
+TRACE_HEADERS = (b"received:", b"return-path:", b"delivered-to:", b"x-original-to:", b"x-delivered-to:")
+FOREIGN_TOKEN = re.compile(r"\s*\[RD-\d+\]\s*", re.IGNORECASE)
+
+
+@dataclass
+class ReceiveResult:
+    """What happened to one message: outcome is new_ticket, reply, note, quarantined or duplicate."""
+
+    outcome: str
+    raw_message: RawMessage
+    message: Message | None = None
+    inquiry: Inquiry | None = None
+    detail: str = ""
+
+    def __str__(self):
+        where = f" on {self.inquiry.reference}" if self.inquiry else ""
+        return f"{self.outcome}{where}" + (f": {self.detail}" if self.detail else "")
+
+
+def fingerprint(raw: bytes) -> str:
+    """Return the sha256 of the message without its trace headers (Received, Return-Path, Delivered-To...)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    newline = b"\r\n"
+    if not sep:
+        head, sep, body = raw.partition(b"\n\n")
+        newline = b"\n"
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = line.lower().startswith(TRACE_HEADERS)
+        if not skipping:
+            kept.append(line)
+    digest = hashlib.sha256(newline.join(kept))
+    digest.update(sep)
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def receive(raw: bytes, *, source: str = RawMessage.Source.PIPE) -> ReceiveResult:
+    """Store one raw message, then turn it into a ticket, a reply, a note, a quarantine entry or a duplicate."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise TypeError("receive() takes the raw message as bytes")
+    raw = bytes(raw)
+    with transaction.atomic():
+        stored = RawMessage.objects.create(
+            raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), source=source, received_at=timezone.now()
+        )
+    try:
+        parsed = mailparse.parse(raw)
+    except Exception as exc:  # noqa: BLE001 - whatever the parser trips on, the message is kept and flagged
+        return _quarantine(stored, f"Could not parse the message: {exc}")
+    try:
+        with transaction.atomic():
+            return _process(stored, raw, parsed)
+    except IntegrityError:
+        # Another worker stored the same message between our check and our insert.
+        with transaction.atomic():
+            duplicate = _find_duplicate(parsed, fingerprint(raw))
+            if duplicate is not None:
+                return _duplicate(stored, duplicate)
+        logger.exception("Message %s could not be stored", stored.pk)
+        return _quarantine(stored, "The message conflicts with a stored one.")
+    except Exception as exc:  # noqa: BLE001 - one bad message never blocks the others; agents see it
+        logger.exception("Message %s could not be processed", stored.pk)
+        return _quarantine(stored, f"Could not process the message: {type(exc).__name__}: {exc}")
+
+
+def _quarantine(stored: RawMessage, error: str) -> ReceiveResult:
+    RawMessage.objects.filter(pk=stored.pk).update(outcome=Outcome.QUARANTINED, error=error[:2000])
+    stored.outcome, stored.error = Outcome.QUARANTINED, error
+    return ReceiveResult(Outcome.QUARANTINED, stored, detail=error)
+
+
+def _find_duplicate(parsed, fp: str) -> Message | None:
+    return Message.objects.filter(message_id=parsed.message_id or "", fingerprint=fp).select_related("inquiry").first()
+
+
+def _duplicate(stored: RawMessage, original: Message) -> ReceiveResult:
+    RawMessage.objects.filter(pk=stored.pk).update(outcome=Outcome.DUPLICATE, duplicate_of=original)
+    stored.outcome = Outcome.DUPLICATE
+    return ReceiveResult(Outcome.DUPLICATE, stored, original, original.inquiry, "already received")
+
+
+def _process(stored: RawMessage, raw: bytes, parsed) -> ReceiveResult:
+    fp = fingerprint(raw)
+    original = _find_duplicate(parsed, fp)
+    if original is not None:
+        return _duplicate(stored, original)
+
+    automatic = _automatic_kind(parsed)
+    web = stored.source == RawMessage.Source.WEB
+    # The web form lets anyone type any address, so its messages never join an existing ticket.
+    inquiry = None if web else _thread(parsed, bounce=automatic == Message.Kind.BOUNCE)
+
+    if automatic:
+        message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.NOTE, kind=automatic)
+        if inquiry is not None:
+            workflow.record_automatic(inquiry, message=message)
+        return _done(stored, Outcome.NOTE, message, inquiry, message.detail)
+
+    if inquiry is not None:
+        message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
+        code_links.link_detected(inquiry, code_links.detect(parsed.subject or "", parsed.text or ""))
+        workflow.record_provider_reply(inquiry, message=message)
+        return _done(stored, Outcome.REPLY, message, inquiry)
+
+    inquiry = _new_inquiry(parsed, web=web)
+    message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
+    code_links.link_detected(inquiry, code_links.detect(parsed.subject or "", parsed.text or ""))
+    return _done(stored, Outcome.NEW_TICKET, message, inquiry)
+
+
+def _done(stored: RawMessage, outcome: str, message: Message, inquiry: Inquiry | None, detail: str = "") -> ReceiveResult:
+    RawMessage.objects.filter(pk=stored.pk).update(outcome=outcome)
+    stored.outcome = outcome
+    return ReceiveResult(outcome, stored, message, inquiry, detail)
+
+
+def _automatic_kind(parsed) -> str:
+    if parsed.own_loop:
+        return Message.Kind.OWN_LOOP
+    if parsed.bounce:
+        return Message.Kind.BOUNCE
+    if parsed.auto_reply:
+        return Message.Kind.AUTO_REPLY
+    return ""
+
+
+def _thread(parsed, *, bounce: bool) -> Inquiry | None:
+    """Find the ticket a message belongs to: by Message-IDs first, then by token from a participant only."""
+    ids = [*parsed.in_reply_to, *parsed.references]
+    if bounce:
+        ids = [*parsed.bounce_original_message_ids, *ids]
+    ids = [i for i in dict.fromkeys(ids) if i][:50]
+    if ids:
+        found = (
+            Message.objects.filter(message_id__in=ids, inquiry__isnull=False, inquiry__anonymised_at__isnull=True)
+            .select_related("inquiry")
+            .order_by("-pk")
+            .first()
+        )
+        if found is not None:
+            return found.inquiry
+    token = mailparse.extract_ticket_token(parsed.subject or "")
+    sender = (parsed.from_address or "").strip().lower()
+    if token is None or not sender:
+        return None
+    participant = (
+        Participant.objects.filter(inquiry_id=token, email=sender, inquiry__anonymised_at__isnull=True)
+        .select_related("inquiry")
+        .first()
+    )
+    return participant.inquiry if participant else None
+
+
+def _address_text(value) -> str:
+    return value if isinstance(value, str) else ", ".join(value or [])
+
+
+def _new_inquiry(parsed, *, web: bool) -> Inquiry:
+    from_name, from_address = parsed.from_name or "", (parsed.from_address or "").strip().lower()
+    people = [(from_address, from_name, Participant.Role.FROM)]
+    for item in parsed.reply_to or []:
+        name, addr = parseaddr(item)
+        people.append((addr.strip().lower(), name, Participant.Role.REPLY_TO))
+    # Replies go where the provider asked them to go: Reply-To first, else From.
+    contact = next((addr for addr, _, role in people if role == Participant.Role.REPLY_TO and addr), from_address)
+    contact_name = next((name for addr, name, _ in people if addr == contact and name), from_name)
+    subject = FOREIGN_TOKEN.sub(" ", parsed.subject or "").strip() or "(no subject)"
+    return workflow.create_inquiry(
+        subject=subject,
+        provider_name=contact_name,
+        provider_email=contact,
+        participants=[p for p in people if p[0]],
+        source=Inquiry.Source.WEB if web else Inquiry.Source.EMAIL,
+    )
+
+
+def _automatic_detail(parsed, kind: str) -> str:
+    if kind == Message.Kind.BOUNCE:
+        recipients = ", ".join(parsed.bounce_recipients or []) or "unknown recipient"
+        return f"Delivery failed for {recipients}."
+    if kind == Message.Kind.OWN_LOOP:
+        return "Our own message came back to the support mailbox."
+    return f"Automatic reply ({parsed.auto_reply_reason or 'auto-reply headers'}); not answered."
+
+
+def _store_message(stored: RawMessage, parsed, fp: str, inquiry: Inquiry | None, *, direction: str, kind: str = "message") -> Message:
+    detail = _automatic_detail(parsed, kind) if kind != Message.Kind.MESSAGE else ""
+    if parsed.defects:
+        detail = (detail + " Parser notes: " + "; ".join(str(d) for d in parsed.defects[:10])).strip()
+    message = Message.objects.create(
+        inquiry=inquiry,
+        raw_message=stored,
+        direction=direction,
+        kind=kind,
+        message_id=(parsed.message_id or "")[:255],
+        fingerprint=fp,
+        in_reply_to=list(parsed.in_reply_to or [])[:50],
+        references=list(parsed.references or [])[-50:],
+        subject=(parsed.subject or "")[:500],
+        from_name=(parsed.from_name or "")[:200],
+        from_address=(parsed.from_address or "")[:254],
+        to=_address_text(parsed.to),
+        cc=_address_text(parsed.cc),
+        sent_at=parsed.date,
+        text=parsed.text or "",
+        html=parsed.html or "",
+        detail=detail,
+    )
+    _store_attachments(message, parsed.attachments)
+    return message
+
+
+def _store_attachments(message: Message, attachments) -> None:
+    rows = []
+    cap = settings.INQUIRIES_MAX_ATTACHMENT_BYTES
+    for part in attachments or []:
+        data = part.data or b""
+        row = Attachment(
+            message=message,
+            token=secrets.token_hex(8),
+            filename=(part.filename or "attachment")[:255],
+            original_filename=(part.original_filename or "")[:500],
+            content_type=(part.content_type or "application/octet-stream")[:255],
+            size=part.size if part.size is not None else len(data),
+            content_id=(part.content_id or "")[:255],
+            inline=bool(part.inline),
+            too_large=len(data) > cap,
+        )
+        if not row.too_large:
+            row.file.save(row.filename, ContentFile(data), save=False)
+        rows.append(row)
+    if rows:
+        Attachment.objects.bulk_create(rows)
+
