@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from codes.importers import tabular
 from codes.importers.base import SourceFile
+from codes.importers.fee_loader import FeeImporter
 
 HEADER = [
     "HCPCS Code",
@@ -125,3 +126,22 @@ def _row(values: list, line: int, where: tabular.Where, hcpcs: str) -> AddendumB
         pass_through_expiration=tabular.text(values[9]),
         changed=tabular.text(values[10]) == "*",
     )
+
+
+def _fields(row: AddendumBRow) -> dict:
+    fields = {name: getattr(row, name) for name in AddendumBRow.__slots__ if name not in ("line", "hcpcs")}
+    fields["code"] = row.hcpcs
+    fields["short_descriptor"] = row.short_descriptor[:100]
+    return fields
+
+
+IMPORTERS = [
+    FeeImporter(
+        kind="opps",
+        looks_like=looks_like_addendum_b,
+        read_release=read_release,
+        parse=parse_addendum_b,
+        model_name="OppsRate",
+        to_fields=_fields,
+    )
+]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from codes.importers import tabular
-from codes.importers.base import ImportFailure, SourceFile
+from codes.importers.base import SourceFile
+from codes.importers.fee_loader import FeeImporter
 
 # Line 10 of the stacked header, position by position, with the meaning used in messages.
 COLUMNS: list[tuple[str, str]] = [
@@ -205,4 +206,23 @@ def _row(cells: list, line: int, where: tabular.Where) -> RvuRow:
     )
 
 
-__all__ = ["RvuRow", "parse_pprrvu", "read_release", "looks_like_pprrvu", "ImportFailure"]
+def _fields(row: RvuRow) -> dict:
+    fields = {name: getattr(row, name) for name in RvuRow.__slots__ if name not in ("line", "hcpcs", "conversion_factor")}
+    fields["code"] = row.hcpcs
+    fields["file_conversion_factor"] = row.conversion_factor
+    fields["description"] = row.description[:100]
+    return fields
+
+
+IMPORTERS = [
+    FeeImporter(
+        kind="pfs",
+        looks_like=looks_like_pprrvu,
+        read_release=read_release,
+        parse=parse_pprrvu,
+        model_name="PhysicianFee",
+        to_fields=_fields,
+        key_fields=("code", "modifier"),
+        not_compared=("file_conversion_factor",),
+    )
+]

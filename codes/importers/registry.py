@@ -12,6 +12,12 @@ from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFi
 
 # Each module defines IMPORTERS = [ImporterInstance, ...]. Add a line when adding a format.
 IMPORTER_MODULES: list[str] = [
+    "codes.importers.pprrvu",
+    "codes.importers.gpci",
+    "codes.importers.asc_addenda",
+    "codes.importers.opps_addendum_b",
+    "codes.importers.asp",
+    "codes.importers.dmepos",
     "codes.importers.ncci",
 ]
 
@@ -30,7 +36,7 @@ def expand(paths: list[Path]) -> list[SourceFile]:
         path = Path(path)
         if not path.exists():
             raise ImportFailure("no such file", file=str(path))
-        if zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path) and path.suffix.lower() not in (".xlsx", ".xlsm"):  # a workbook is a zip too
             with zipfile.ZipFile(path) as archive:
                 for info in archive.infolist():
                     if info.is_dir() or info.filename.startswith("__MACOSX/"):

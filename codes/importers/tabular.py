@@ -62,8 +62,8 @@ def quarter_month(word: str) -> int | None:
     return QUARTER_MONTHS.get(word.strip().lower())
 
 
-def csv_rows(source: SourceFile, *, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, cells) of a CSV file decoded strictly with `encoding`."""
+def csv_rows(source: SourceFile, *, encoding: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, cells) of a CSV (or tab-separated) file decoded strictly with `encoding`."""
     where = Where(source.name)
     with source.open_binary() as handle:
         raw = handle.read()
@@ -72,7 +72,7 @@ def csv_rows(source: SourceFile, *, encoding: str) -> Iterator[tuple[int, list[s
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise where.fail(f"cannot be read as {encoding}: byte 0x{raw[exc.start]:02x}", line=line) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for cells in reader:
             yield reader.line_num, cells
