@@ -52,10 +52,10 @@ CHARSET_ALIASES = {
     "macintosh": "mac_roman",
     "utf8": "utf-8",
     "unicode-1-1-utf-7": "utf-7",
-    "us-ascii": "utf-8",  # mislabelled 8-bit text is common; utf-8 is a superset of ASCII
-    "ascii": "utf-8",
-    "ansi_x3.4-1968": "utf-8",
 }
+# 8-bit text labelled ASCII is UTF-8 or, from older Western mailers, windows-1252; detection guesses
+# worse than that on short messages.
+ASCII_LABELS = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us"}
 NO_CHARSET = {"", "unknown-8bit", "x-unknown", "unknown", "default", "charset", "none"}
 
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoreply-From", "X-Mail-Autoreply", "X-Autoresponder")
@@ -72,6 +72,7 @@ FORWARD_MARKER_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 FORWARD_HEADER_RE = re.compile(r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Subject)\*?:[ \t]*(.*)$", re.IGNORECASE)
+RFC5322_DATE_RE = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{2,5})")
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 MSGID_LINE_RE = re.compile(r"^Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -177,7 +178,9 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode data by the fallback chain: alias, declared charset, UTF-8, detection, windows-1252."""
     label = (charset or "").strip().strip("\"'").lower()
     candidates: list[str] = []
-    if label not in NO_CHARSET:
+    if label in ASCII_LABELS:
+        candidates = ["utf-8", "cp1252"]
+    elif label not in NO_CHARSET:
         candidates.append(CHARSET_ALIASES.get(label, label))
     candidates.append("utf-8")
     for candidate in candidates:
@@ -269,7 +272,13 @@ class _Extractor:
             parsed.text, parsed.text_source = plain, parsed.text_source or "text/plain"
         elif raw_html:
             parsed.text, parsed.text_source = html_to_text(raw_html), "text/html"
+        attached = list(parsed.forwarded)
         self._inline_forwards(parsed)
+        # Agents read (and codes are detected in) the forwarded text too, as a mail client shows it.
+        for forwarded in attached:
+            block = f"---------- Forwarded message ----------\nFrom: {forwarded.from_name} <{forwarded.from_address}>\n"
+            block += f"Subject: {forwarded.subject}\n\n{forwarded.text}"
+            parsed.text = f"{parsed.text}\n\n{block}".strip()
         self._flags(headers, msg, parsed)
         parsed.defects.extend(_defect_names(msg))
         return parsed
@@ -301,6 +310,10 @@ class _Extractor:
 
     def _walk(self, part: Message) -> None:
         ctype = _content_type(part)
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and isinstance(part.get_payload(), list)):
+            if ctype != "message/delivery-status":
+                self._attached_message(part)
+                return
         if part.is_multipart():
             subtype = ctype.partition("/")[2]
             children = _children(part)
@@ -316,9 +329,7 @@ class _Extractor:
                 for child in children:
                     self._walk(child)
             return
-        if ctype == "message/rfc822" or (ctype.startswith("message/") and isinstance(part.get_payload(), list)):
-            self._attached_message(part)
-        elif ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or _filename(part).lower() == "winmail.dat":
+        if ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or _filename(part).lower() == "winmail.dat":
             self._tnef(part)
         elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime") and "signed" in _param(part, "smime-type"):
             self._opaque_signed(part)
@@ -433,10 +444,11 @@ class _Extractor:
             self._attachment(part, default_name="winmail.dat")
             return
         body = tnef.body
-        if body and not self.texts:
-            self.texts.append(decode_bytes(body, None) if isinstance(body, bytes) else str(body))
+        if body and not any(text.strip() for text in self.texts):
+            text = decode_bytes(body, None) if isinstance(body, bytes) else str(body)
+            self.texts.append(text.replace("\x00", ""))
             self.parsed.text_source = "tnef"
-        if tnef.htmlbody and not self.htmls:
+        if tnef.htmlbody and not any(html.strip() for html in self.htmls):
             html = tnef.htmlbody
             self.htmls.append(decode_bytes(html, None) if isinstance(html, bytes) else str(html))
         for attachment in tnef.attachments:
@@ -745,7 +757,9 @@ def _inline_forward(block: str) -> ParsedMessage | None:
     if "@" not in address:
         found = re.search(r"[\w.+-]+@[\w.-]+", fields["from"])
         address = found.group(0) if found else ""
+    # Forward headers carry dates as the client displayed them, usually without a zone: keep RFC 5322 ones only.
     date_text = fields.get("date") or fields.get("sent") or ""
+    date_text = date_text if RFC5322_DATE_RE.match(date_text) else ""
     to = [a.lower() for _, a in email.utils.getaddresses([fields.get("to", "")]) if "@" in a]
     cc = [a.lower() for _, a in email.utils.getaddresses([fields.get("cc", "")]) if "@" in a]
     return ParsedMessage(
