@@ -20,6 +20,8 @@ Interfaces other modules rely on (keep stable):
              lines: list[EstimateLine], wage_index: Decimal | None = None) -> Estimate
         setting is "office" | "facility" | "asc" | "hospital_outpatient"; each line gets an amount,
         the discount applied and an explanation; total is a Decimal. Also behind POST /api/v1/estimates/.
+    current_payments(code) -> list[tuple[str, Decimal]]  (latest year, national; for short figure lines)
+    round_whole_dollars(amount) -> Decimal               (display like printed guides; not for arithmetic)
     available_years(kind: str) -> list[int]            kind: pfs, gpci, asc, opps, dmepos, asp
     localities(*, year=None, on=None) -> list[LocalityOption]   (national first)
 
@@ -27,7 +29,9 @@ Year/date resolution: with `on`, the latest published release of that calendar y
 started on or before `on`; with only `year`, the latest published release of that year; with neither,
 the latest published release. The physician conversion factor is the one in force on `on` (or on the
 release's first day); 2024 has two. Every fetcher runs a fixed number of queries, however many codes.
-Unknown years, dates or localities raise PricingError (a ValueError) with a message for the user.
+Unknown years, dates or localities raise NotLoaded, malformed input PricingError (a ValueError), each
+with a message for the user. estimate() also accepts lines as {"code", "modifiers", "units"} dicts, and
+Estimate.as_dict() gives JSON-ready data (decimal strings with cents).
 """
 
 from __future__ import annotations
@@ -134,7 +138,11 @@ OPPS_UNPAID = {"C", "E1", "E2", "B", "M", "D", "A"}
 
 
 class PricingError(ValueError):
-    """A request cannot be priced (unknown year, date, locality, setting); the message says why."""
+    """A request cannot be priced (bad setting, locality format, units); the message says why."""
+
+
+class NotLoaded(PricingError):
+    """No published release (or locality) answers the request: unknown year, date or locality."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -142,8 +150,13 @@ class PricingError(ValueError):
 
 
 def round_dollars(amount: Decimal) -> Decimal:
-    """Return amount rounded half-up to whole cents (the only rounding in the project)."""
+    """Return amount rounded half-up to whole cents (the only rounding of money in the project)."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_whole_dollars(amount: Decimal) -> Decimal:
+    """Return a cents amount rounded half-up to whole dollars, as printed guides show it (display only)."""
+    return amount.quantize(ONE, rounding=ROUND_HALF_UP)
 
 
 def plain(number: Decimal) -> str:
@@ -365,6 +378,37 @@ class Estimate:
     medicare_pays: Decimal
     patient_coinsurance: Decimal
     notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Return JSON-ready data: amounts as decimal strings with cents, None where not payable."""
+
+        def money(value: Decimal | None) -> str | None:
+            return None if value is None else f"{value:.2f}"
+
+        return {
+            "setting": self.setting,
+            "date_of_service": self.date_of_service.isoformat(),
+            "locality": self.locality,
+            "lines": [
+                {
+                    "code": line.code,
+                    "modifiers": list(line.modifiers),
+                    "units": line.units,
+                    "indicator": line.indicator,
+                    "unit_amount": money(line.unit_amount),
+                    "factor": str(line.factor),
+                    "amount": money(line.amount),
+                    "discount": line.discount,
+                    "reason": line.reason,
+                    "explanation": line.explanation.as_dict(),
+                }
+                for line in self.lines
+            ],
+            "total": money(self.total),
+            "medicare_pays": money(self.medicare_pays),
+            "patient_coinsurance": money(self.patient_coinsurance),
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -603,12 +647,12 @@ def _latest_per_kind(kinds: list[str], *, year: int | None, on: date | None) -> 
     return found
 
 
-def _missing(kind_label: str, *, year: int | None, on: date | None) -> PricingError:
+def _missing(kind_label: str, *, year: int | None, on: date | None) -> NotLoaded:
     if on is not None:
-        return PricingError(f"no {kind_label} is loaded for {on.isoformat()}")
+        return NotLoaded(f"no {kind_label} is loaded for {on.isoformat()}")
     if year is not None:
-        return PricingError(f"no {kind_label} is loaded for {year}")
-    return PricingError(f"no {kind_label} is loaded")
+        return NotLoaded(f"no {kind_label} is loaded for {year}")
+    return NotLoaded(f"no {kind_label} is loaded")
 
 
 def conversion_factor_on(day: date, kind: str = "physician"):
@@ -650,7 +694,7 @@ def gpci_for(locality: str | None, *, year: int) -> Gpci:
         .first()
     )
     if row is None:
-        raise PricingError(f"unknown locality {key[0]}-{key[1]} for {year} (is the {year} GPCI file loaded?)")
+        raise NotLoaded(f"unknown locality {key[0]}-{key[1]} for {year} (is the {year} GPCI file loaded?)")
     return Gpci(work=row.work_gpci, pe=row.pe_gpci, mp=row.mp_gpci, key=row.key, name=f"{row.state} {row.name}")
 
 
@@ -730,6 +774,36 @@ def opps_payments(codes: list[str], *, year: int | None = None, on: date | None 
     }
 
 
+def current_payments(code) -> list[tuple[str, Decimal]]:
+    """Return (setting, amount) pairs of a code (or Code row) for the latest loaded year, national.
+
+    Used for short figure lines (inquiry replies); settings without a payable amount are left out.
+    """
+    value = normalise_code(getattr(code, "code", code))
+    pairs: list[tuple[str, Decimal]] = []
+    try:
+        for row in physician_payments([value]).get(value, []):
+            suffix = f"-{row.modifier}" if row.modifier else ""
+            year = row.year
+            if row.non_facility_amount is not None:
+                pairs.append((f"{year} physician office{suffix}", row.non_facility_amount))
+            if row.facility_amount is not None:
+                pairs.append((f"{year} physician facility{suffix}", row.facility_amount))
+    except NotLoaded:
+        pass
+    for fetch, label, attribute in (
+        (asc_payments, "ASC", "national_rate"),
+        (opps_payments, "hospital outpatient", "payment_rate"),
+    ):
+        try:
+            payment = fetch([value]).get(value)
+        except NotLoaded:
+            continue
+        if payment is not None and getattr(payment, attribute) is not None:
+            pairs.append((f"{payment.year} {label}", getattr(payment, attribute)))
+    return pairs
+
+
 def available_years(kind: str) -> list[int]:
     """Return the years with a published release of a kind (pfs, gpci, asc, opps, dmepos, asp), newest first."""
     from codes.models import FeeRelease
@@ -769,6 +843,7 @@ def estimate(
         raise PricingError(f"setting must be one of {', '.join(SETTINGS)}")
     if not lines:
         raise PricingError("add at least one procedure line")
+    lines = [_as_line(line) for line in lines]
     for line in lines:
         if line.units < 1:
             raise PricingError(f"units of {line.code} must be at least 1")
@@ -803,6 +878,14 @@ def estimate(
         patient_coinsurance=total - medicare,
         notes=notes,
     )
+
+
+def _as_line(line) -> EstimateLine:
+    if isinstance(line, EstimateLine):
+        return line
+    if isinstance(line, dict):
+        return EstimateLine(str(line["code"]), tuple(line.get("modifiers") or ()), int(line.get("units", 1)))
+    return EstimateLine(line.code, tuple(line.modifiers), int(line.units))
 
 
 def _not_found(line: EstimateLine, where: str) -> EstimatedLine:

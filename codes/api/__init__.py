@@ -3,7 +3,10 @@
 import importlib
 
 # Modules exposing register(router). Add yours here.
-API_MODULES: list[str] = []
+API_MODULES: list[str] = [
+    "codes.api.fees",
+    "codes.api.guides",
+]
 
 
 def register(router) -> None:
