@@ -126,7 +126,7 @@ def _process(stored: RawMessage, raw: bytes, parsed) -> ReceiveResult:
     automatic = _automatic_kind(parsed)
     web = stored.source == RawMessage.Source.WEB
     # The web form lets anyone type any address, so its messages never join an existing ticket.
-    inquiry = None if web else _thread(parsed, bounce=automatic == Message.Kind.BOUNCE)
+    inquiry = None if web else _thread(parsed, automatic=automatic)
 
     if automatic:
         message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.NOTE, kind=automatic)
@@ -162,11 +162,14 @@ def _automatic_kind(parsed) -> str:
     return ""
 
 
-def _thread(parsed, *, bounce: bool) -> Inquiry | None:
+def _thread(parsed, *, automatic: str) -> Inquiry | None:
     """Find the ticket a message belongs to: by Message-IDs first, then by token from a participant only."""
     ids = [*parsed.in_reply_to, *parsed.references]
-    if bounce:
+    if automatic == Message.Kind.BOUNCE:
         ids = [*parsed.bounce_original_message_ids, *ids]
+    elif automatic == Message.Kind.OWN_LOOP and parsed.message_id:
+        # Our own reply coming back carries the Message-ID we stored when sending it.
+        ids = [parsed.message_id, *ids]
     ids = [i for i in dict.fromkeys(ids) if i][:50]
     if ids:
         found = (

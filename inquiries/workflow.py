@@ -319,7 +319,7 @@ def record_provider_reply(inquiry: Inquiry, *, message: Message) -> None:
 
 def record_automatic(inquiry: Inquiry, *, message: Message) -> None:
     """Record an auto-reply, bounce or returning own mail as a note event; it never changes the status."""
-    _event(inquiry, Kind.AUTOMATIC, message=message.pk, kind=message.kind, detail=message.detail[:200])
+    _event(inquiry, Kind.AUTOMATIC, message=message.pk, message_kind=message.kind, detail=message.detail[:200])
 
 
 # Canned responses ---------------------------------------------------------------------------

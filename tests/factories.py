@@ -33,3 +33,29 @@ class UserFactory(factory.django.DjangoModelFactory):
             if extracted in roles.STAFF_ROLES and not self.is_staff:
                 self.is_staff = True
                 self.save(update_fields=["is_staff"])
+
+
+class InquiryFactory(factory.django.DjangoModelFactory):
+    """An inquiry from a provider (with that provider as its participant), due two business days out."""
+
+    class Meta:
+        model = "inquiries.Inquiry"
+        skip_postgeneration_save = True
+
+    subject = factory.Sequence(lambda n: f"Question {n} about intrathecal pump refills")
+    provider_name = "Maria Gonzalez"
+    provider_email = factory.Sequence(lambda n: f"provider{n}@example.com")
+
+    @factory.post_generation
+    def participants(self, create, extracted, **kwargs):
+        if create:
+            self.participants.create(email=self.provider_email, name=self.provider_name, role="from")
+
+
+class CannedResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inquiries.CannedResponse"
+        django_get_or_create = ("title",)
+
+    title = factory.Sequence(lambda n: f"Canned {n}")
+    body = "Dear {provider_name},\n\nThank you for your question about {codes}.\n\n{figures}"
