@@ -20,6 +20,7 @@ Interfaces other modules rely on (keep stable):
              lines: list[EstimateLine], wage_index: Decimal | None = None) -> Estimate
         setting is "office" | "facility" | "asc" | "hospital_outpatient"; each line gets an amount,
         the discount applied and an explanation; total is a Decimal. Also behind POST /api/v1/estimates/.
+    compare_years(codes, *, year_a, year_b, locality="national") -> list[Change]   (compare view and API)
     current_payments(code) -> list[tuple[str, Decimal]]  (latest year, national; for short figure lines)
     round_whole_dollars(amount) -> Decimal               (display like printed guides; not for arithmetic)
     available_years(kind: str) -> list[int]            kind: pfs, gpci, asc, opps, dmepos, asp
@@ -802,6 +803,87 @@ def current_payments(code) -> list[tuple[str, Decimal]]:
         if payment is not None and getattr(payment, attribute) is not None:
             pairs.append((f"{payment.year} {label}", getattr(payment, attribute)))
     return pairs
+
+
+@dataclass
+class Change:
+    """One compared value of a code between two years: before, after, difference and percent."""
+
+    code: str
+    modifier: str
+    item: str
+    before: Decimal | str | None
+    after: Decimal | str | None
+    difference: Decimal | None
+    percent: Decimal | None
+    changed: bool
+
+
+def compare_values(*, code: str, modifier: str, item: str, before, after) -> Change:
+    """Return the change between two values (numbers get a difference and a percent)."""
+    difference = percent = None
+    if isinstance(before, Decimal) and isinstance(after, Decimal):
+        difference = after - before
+        percent = percent_change(before, after)
+    return Change(code, modifier, item, before, after, difference, percent, before != after)
+
+
+def compare_years(codes: list[str], *, year_a: int, year_b: int, locality: str = "national") -> list[Change]:
+    """Return what changed for each code from year A to year B: PFS amounts, RVU totals, CF, ASC and OPPS."""
+    wanted = _codes(codes)
+
+    def fetch(function, year, **kwargs):
+        try:
+            return function(wanted, year=year, **kwargs)
+        except NotLoaded:
+            return {}
+
+    pfs = (fetch(physician_payments, year_a, locality=locality), fetch(physician_payments, year_b, locality=locality))
+    asc = (fetch(asc_payments, year_a), fetch(asc_payments, year_b))
+    opps = (fetch(opps_payments, year_a), fetch(opps_payments, year_b))
+    if not any(pfs + asc + opps):
+        raise NotLoaded(f"none of {', '.join(wanted)} is in the files loaded for {year_a} or {year_b}")
+    changes: list[Change] = []
+    for code in wanted:
+        rows_a = {row.modifier: row for row in pfs[0].get(code, [])}
+        rows_b = {row.modifier: row for row in pfs[1].get(code, [])}
+        for modifier in sorted(set(rows_a) | set(rows_b)):
+            a, b = rows_a.get(modifier), rows_b.get(modifier)
+            for item, attribute in (
+                ("Physician office amount", "non_facility_amount"),
+                ("Physician facility amount", "facility_amount"),
+                ("Office RVU total", "non_facility_rvu_total"),
+                ("Facility RVU total", "facility_rvu_total"),
+                ("Conversion factor", "conversion_factor"),
+                ("PFS status code", "status_code"),
+                ("Global days", "global_days"),
+            ):
+                before, after = getattr(a, attribute, None), getattr(b, attribute, None)
+                changes.append(compare_values(code=code, modifier=modifier, item=item, before=before, after=after))
+        a, b = asc[0].get(code), asc[1].get(code)
+        if a or b:
+            for item, attribute in (
+                ("ASC payment indicator", "payment_indicator"),
+                ("ASC multiple-procedure discount", "multiple_procedure_discount"),
+                ("ASC payment weight", "payment_weight"),
+                ("ASC national rate", "national_rate"),
+            ):
+                before, after = getattr(a, attribute, None), getattr(b, attribute, None)
+                if isinstance(before, bool) or isinstance(after, bool):
+                    before = {True: "Y", False: "N"}.get(before)
+                    after = {True: "Y", False: "N"}.get(after)
+                changes.append(compare_values(code=code, modifier="", item=item, before=before, after=after))
+        a, b = opps[0].get(code), opps[1].get(code)
+        if a or b:
+            for item, attribute in (
+                ("OPPS status indicator", "status_indicator"),
+                ("OPPS APC", "apc"),
+                ("OPPS relative weight", "relative_weight"),
+                ("OPPS payment rate", "payment_rate"),
+            ):
+                before, after = getattr(a, attribute, None), getattr(b, attribute, None)
+                changes.append(compare_values(code=code, modifier="", item=item, before=before, after=after))
+    return changes
 
 
 def available_years(kind: str) -> list[int]:

@@ -4,6 +4,7 @@ GET /api/v1/fees/physician/?code=&year=&locality=&date=   one object per (code, 
 GET /api/v1/fees/asc/?code=&year=&date=                    ASC Addendum AA/BB row
 GET /api/v1/fees/opps/?code=&year=&date=                   OPPS Addendum B row
 GET /api/v1/fees/localities/?year=                         localities (MAC-LOCALITY keys) for pickers
+GET /api/v1/fees/compare/?code=&year_a=&year_b=&locality=  what changed between two years
 POST /api/v1/estimates/                                    setting, date of service, locality, lines
 Amounts are decimal strings with cents, null when not payable or N/A (the reason says why).
 """
@@ -296,6 +297,69 @@ class LocalityViewSet(_FeeViewSet):
         return self._respond(pricing.localities(year=year))
 
 
+class CompareQuerySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=400, help_text="One code, or several separated by commas (at most 50).")
+    year_a = serializers.IntegerField(min_value=1990, max_value=2100)
+    year_b = serializers.IntegerField(min_value=1990, max_value=2100)
+    locality = serializers.CharField(max_length=16, default="national")
+
+    validate_code = FeeQuerySerializer.validate_code
+    validate_locality = PhysicianQuerySerializer.validate_locality
+
+
+class ChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    modifier = serializers.CharField(allow_blank=True)
+    item = serializers.CharField(help_text="What is compared, e.g. 'Office RVU total', 'Conversion factor'.")
+    before = serializers.CharField(allow_null=True, help_text="Value in year A (decimal string or text); null when absent.")
+    after = serializers.CharField(allow_null=True, help_text="Value in year B; null when absent.")
+    difference = serializers.CharField(allow_null=True)
+    percent = serializers.CharField(allow_null=True)
+    changed = serializers.BooleanField()
+
+
+class CompareViewSet(_FeeViewSet):
+    """What changed for codes between two years: PFS amounts, RVU totals, CF, status, ASC and OPPS indicators and rates."""
+
+    serializer_class = ChangeSerializer
+    query_serializer = CompareQuerySerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, required=True, description="CPT/HCPCS code(s), comma-separated."),
+            OpenApiParameter("year_a", OpenApiTypes.INT, required=True),
+            OpenApiParameter("year_b", OpenApiTypes.INT, required=True),
+            OpenApiParameter("locality", OpenApiTypes.STR, description="'national' or MAC-LOCALITY, e.g. 02102-01."),
+        ],
+        responses=ChangeSerializer(many=True),
+    )
+    def list(self, request):
+        query = self._query(request)
+        try:
+            changes = pricing.compare_years(
+                query["code"], year_a=query["year_a"], year_b=query["year_b"], locality=query["locality"]
+            )
+        except pricing.NotLoaded as exc:
+            raise exceptions.NotFound(str(exc)) from exc
+        except pricing.PricingError as exc:
+            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        return self._respond(
+            [
+                {
+                    "code": c.code,
+                    "modifier": c.modifier,
+                    "item": c.item,
+                    "before": None if c.before is None else str(c.before),
+                    "after": None if c.after is None else str(c.after),
+                    "difference": None if c.difference is None else str(c.difference),
+                    "percent": None if c.percent is None else str(c.percent),
+                    "changed": c.changed,
+                }
+                for c in changes
+            ]
+        )
+
+
 class EstimateViewSet(viewsets.ViewSet):
     """Estimate a case's Medicare payment: per-line amounts after multiple-procedure rules, and the total."""
 
@@ -329,4 +393,5 @@ def register(router) -> None:
     router.register("fees/asc", AscFeeViewSet, basename="fees-asc")
     router.register("fees/opps", OppsFeeViewSet, basename="fees-opps")
     router.register("fees/localities", LocalityViewSet, basename="fees-localities")
+    router.register("fees/compare", CompareViewSet, basename="fees-compare")
     router.register("estimates", EstimateViewSet, basename="estimate")

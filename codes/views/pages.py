@@ -12,7 +12,3 @@ def lookup(request):
 def guide_list(request):
     return render(request, "codes/guide_list.html", {"guides": []})
 
-
-@lookup_view
-def estimator(request):
-    return render(request, "codes/estimator.html")

@@ -1,0 +1,212 @@
+"""Payment pages: a code's payments by year (htmx fragment), year-to-year compare, localities, estimator."""
+
+from django import forms
+from django.shortcuts import render
+from django.utils import timezone
+
+from codes import pricing
+from reimbursement.access import lookup_view
+
+PAYABLE_SYSTEMS = {"cpt", "hcpcs"}
+MAX_LINES = 20
+EMPTY_LINES = 3
+
+
+def _locality_choices(year: int | None = None) -> list[tuple[str, str]]:
+    return [(option.key, option.label) for option in pricing.localities(year=year)]
+
+
+class LocalityField(forms.CharField):
+    """'national' or MAC-LOCALITY (02102-01)."""
+
+    def clean(self, value):
+        value = super().clean(value) or "national"
+        try:
+            pricing.parse_locality(value)
+        except pricing.PricingError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return value
+
+
+class PaymentFilterForm(forms.Form):
+    locality = LocalityField(required=False, max_length=16)
+    year = forms.IntegerField(required=False, min_value=1990, max_value=2100)
+
+
+class CompareForm(forms.Form):
+    codes = forms.CharField(max_length=400, help_text="One or more codes, separated by commas or spaces.")
+    year_a = forms.IntegerField(min_value=1990, max_value=2100, label="Year A")
+    year_b = forms.IntegerField(min_value=1990, max_value=2100, label="Year B")
+    locality = LocalityField(required=False, max_length=16)
+
+    def clean_codes(self):
+        codes = [pricing.normalise_code(c) for c in self.cleaned_data["codes"].replace(",", " ").split()]
+        bad = [c for c in codes if len(c) != 5 or not c.isalnum()]
+        if not codes or bad:
+            raise forms.ValidationError(f"Not CPT/HCPCS codes: {', '.join(bad) or '(none given)'}.")
+        return codes[:20]
+
+
+class EstimateForm(forms.Form):
+    setting = forms.ChoiceField(
+        choices=[
+            ("office", "Physician office (non-facility)"),
+            ("facility", "Physician in a facility"),
+            ("asc", "Ambulatory surgical center"),
+            ("hospital_outpatient", "Hospital outpatient (OPPS)"),
+        ]
+    )
+    date_of_service = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    locality = LocalityField(required=False, max_length=16)
+    wage_index = forms.DecimalField(
+        required=False, min_value=0, max_value=5, decimal_places=4, help_text="ASC/OPPS only; blank: national."
+    )
+
+
+def _lines_from(request) -> tuple[list[pricing.EstimateLine], list[dict], list[str]]:
+    """Return estimate lines from the repeated code/modifiers/units parameters, the rows to redisplay, and errors."""
+    codes = request.GET.getlist("code")
+    modifiers = request.GET.getlist("modifiers")
+    units = request.GET.getlist("units")
+    lines, rows, errors = [], [], []
+    for index, raw in enumerate(codes[:MAX_LINES]):
+        code = pricing.normalise_code(raw)
+        mods = modifiers[index] if index < len(modifiers) else ""
+        count = units[index] if index < len(units) else "1"
+        rows.append({"code": raw, "modifiers": mods, "units": count})
+        if not code:
+            continue
+        if len(code) != 5 or not code.isalnum():
+            errors.append(f"Line {index + 1}: {raw!r} is not a CPT/HCPCS code.")
+            continue
+        mod_list = tuple(m.upper() for m in mods.replace(",", " ").split())
+        if any(len(m) != 2 or not m.isalnum() for m in mod_list):
+            errors.append(f"Line {index + 1}: modifiers are two characters each, e.g. 26 or 50.")
+            continue
+        if not count.strip().isdigit() or not 1 <= int(count) <= 99:
+            errors.append(f"Line {index + 1}: units must be a whole number from 1 to 99.")
+            continue
+        lines.append(pricing.EstimateLine(code, mod_list, int(count)))
+    return lines, rows, errors
+
+
+@lookup_view
+def code_payments(request, system: str, code: str):
+    """Each loaded year's physician, ASC and OPPS payments of one code (an htmx fragment, or a page)."""
+    code = pricing.normalise_code(code)
+    form = PaymentFilterForm(request.GET)
+    locality, only_year, error = "national", None, ""
+    if form.is_valid():
+        locality = form.cleaned_data["locality"] or "national"
+        only_year = form.cleaned_data["year"]
+    else:
+        error = " ".join(m for messages in form.errors.values() for m in messages)
+    years = sorted(
+        set(pricing.available_years("pfs")) | set(pricing.available_years("asc")) | set(pricing.available_years("opps")),
+        reverse=True,
+    )
+    sections = []
+    if system.lower() in PAYABLE_SYSTEMS:
+        for year in [only_year] if only_year else years:
+            sections.append(_year_section(code, year, locality))
+    context = {
+        "system": system,
+        "code": code,
+        "payable_system": system.lower() in PAYABLE_SYSTEMS,
+        "sections": sections,
+        "locality": locality,
+        "year": only_year,
+        "years": years,
+        "localities": _locality_choices(years[0]) if years else [],
+        "error": error,
+    }
+    template = "codes/_code_payments.html" if request.headers.get("HX-Request") else "codes/code_payments.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+def _year_section(code: str, year: int, locality: str) -> dict:
+    section = {"year": year, "physician": [], "asc": None, "opps": None, "notes": []}
+    for key, fetch, kwargs in (
+        ("physician", pricing.physician_payments, {"locality": locality}),
+        ("asc", pricing.asc_payments, {}),
+        ("opps", pricing.opps_payments, {}),
+    ):
+        try:
+            found = fetch([code], year=year, **kwargs).get(code)
+        except pricing.NotLoaded as exc:
+            section["notes"].append(str(exc).capitalize() + ".")
+            continue
+        section[key] = found or ([] if key == "physician" else None)
+    return section
+
+
+@lookup_view
+def compare(request):
+    """Year A vs year B for one or more codes: amounts, change and percent, indicator changes."""
+    years = pricing.available_years("pfs")
+    initial = {"year_a": years[1] if len(years) > 1 else (years[0] if years else None), "year_b": years[0] if years else None}
+    form = CompareForm(request.GET or None, initial=initial)
+    changes, error = [], ""
+    status = 200
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changes = pricing.compare_years(
+                data["codes"], year_a=data["year_a"], year_b=data["year_b"], locality=data["locality"] or "national"
+            )
+        except pricing.PricingError as exc:
+            error, status = str(exc), 404 if isinstance(exc, pricing.NotLoaded) else 400
+    elif request.GET:
+        status = 400
+    context = {"form": form, "changes": changes, "error": error, "years": years, "localities": _locality_choices()}
+    return render(request, "codes/fee_compare.html", context, status=status)
+
+
+@lookup_view
+def locality_list(request):
+    """The payment localities of a year's GPCI file (MAC, locality number, name, GPCIs), filterable."""
+    years = pricing.available_years("gpci")
+    form = PaymentFilterForm(request.GET)
+    year = form.cleaned_data.get("year") if form.is_valid() else None
+    query = request.GET.get("q", "").strip().lower()
+    options = pricing.localities(year=year or (years[0] if years else None)) if years else []
+    if query:
+        options = [o for o in options if query in o.label.lower() or query in o.key]
+    context = {"options": options, "years": years, "year": year or (years[0] if years else None), "q": request.GET.get("q", "")}
+    return render(request, "codes/localities.html", context)
+
+
+@lookup_view
+def estimator(request):
+    """Estimate a case: setting, date of service, locality and procedure lines; per-line and total payment."""
+    submitted = "setting" in request.GET
+    form = EstimateForm(request.GET if submitted else None, initial={"setting": "asc", "date_of_service": timezone.localdate()})
+    lines, rows, errors = _lines_from(request) if submitted else ([], [], [])
+    result, status = None, 200
+    if submitted:
+        if form.is_valid() and not errors and lines:
+            data = form.cleaned_data
+            try:
+                result = pricing.estimate(
+                    setting=data["setting"],
+                    date_of_service=data["date_of_service"],
+                    locality=data["locality"] or "national",
+                    lines=lines,
+                    wage_index=data["wage_index"],
+                )
+            except pricing.PricingError as exc:
+                errors.append(str(exc).capitalize() + ".")
+        elif not lines and not errors:
+            errors.append("Add at least one procedure line.")
+        if errors or not form.is_valid():
+            status = 400
+    rows = rows + [{"code": "", "modifiers": "", "units": "1"} for _ in range(EMPTY_LINES)]
+    years = pricing.available_years("gpci")
+    context = {
+        "form": form,
+        "rows": rows,
+        "errors": errors,
+        "result": result,
+        "localities": _locality_choices(years[0] if years else None),
+    }
+    return render(request, "codes/estimator.html", context, status=status)
