@@ -72,7 +72,9 @@ FORWARD_MARKER_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 FORWARD_HEADER_RE = re.compile(r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Subject)\*?:[ \t]*(.*)$", re.IGNORECASE)
-RFC5322_DATE_RE = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{2,5})")
+RFC5322_DATE_RE = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{2,5})"
+)
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 MSGID_LINE_RE = re.compile(r"^Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -260,6 +262,7 @@ class _Extractor:
         self.depth = depth
         parsed = ParsedMessage()
         self.parsed = parsed
+        _raw_header_view(msg)
         self.texts: list[str] = []
         self.htmls: list[str] = []
         headers = _Headers(msg)
@@ -310,10 +313,11 @@ class _Extractor:
 
     def _walk(self, part: Message) -> None:
         ctype = _content_type(part)
-        if ctype == "message/rfc822" or (ctype.startswith("message/") and isinstance(part.get_payload(), list)):
-            if ctype != "message/delivery-status":
-                self._attached_message(part)
-                return
+        # The parser makes message/* parts multipart (a list holding the inner message): check them first.
+        embedded = ctype.startswith("message/") and ctype != "message/delivery-status" and isinstance(part.get_payload(), list)
+        if ctype == "message/rfc822" or embedded:
+            self._attached_message(part)
+            return
         if part.is_multipart():
             subtype = ctype.partition("/")[2]
             children = _children(part)
@@ -596,6 +600,16 @@ class _Headers:
                 continue
             found.append((decode_header_value(display).strip().strip('"').strip(), address))
         return found
+
+
+def _raw_header_view(msg: Message) -> None:
+    """Read headers of msg's parts as raw strings from now on; we decode them ourselves.
+
+    The tree was parsed under policy.default, but its header objects cost most of the parse time and
+    raise on broken headers; parameters and payloads read the compat32 way are what we decode anyway.
+    """
+    for part in msg.walk():
+        part.policy = policy.compat32
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -182,7 +182,13 @@ CORPUS = {
         "I am away until December 14.",
         [],
     ),
-    "autoreply_x_autoreply.eml": ("Away: Re: Pregunta [RD-1043]", "Ana Ruiz", "ana.ruiz@example.org", "Estoy fuera de la oficina", []),
+    "autoreply_x_autoreply.eml": (
+        "Away: Re: Pregunta [RD-1043]",
+        "Ana Ruiz",
+        "ana.ruiz@example.org",
+        "Estoy fuera de la oficina",
+        [],
+    ),
     "autoreply_precedence_bulk.eml": (
         "[Ticket #99812] We received your message",
         "Helpdesk Robot",
