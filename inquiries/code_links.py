@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
+from codes import pricing
+from codes.models import Code
 from inquiries.models import CodeLink, Inquiry
 
 System = CodeLink.System
@@ -21,13 +22,6 @@ ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
 HCPCS = re.compile(r"^[A-V][0-9]{4}$")
 CPT = re.compile(r"^[0-9]{4}[0-9FTU]$")
 MAX_CANDIDATES = 200  # a pasted spreadsheet must not turn into a huge query
-
-
-def _catalog():
-    try:
-        return apps.get_model("codes", "Code")
-    except LookupError:
-        return None
 
 
 def candidates(text: str) -> set[tuple[str, str]]:
@@ -53,11 +47,10 @@ def candidates(text: str) -> set[tuple[str, str]]:
 
 def detect(*texts: str) -> list[tuple[str, str]]:
     """Return the catalog codes mentioned in the texts as sorted (system, code) pairs."""
-    Code = _catalog()
     wanted = set()
     for text in texts:
         wanted |= candidates(text or "")
-    if not wanted or Code is None:
+    if not wanted:
         return []
     by_system: dict[str, list[str]] = {}
     for system, code in wanted:
@@ -83,8 +76,7 @@ def validate(*, system: str, code: str) -> tuple[str, str]:
     code = "".join(code.split()).replace(".", "").upper()
     if system not in System.values:
         raise WorkflowError(f"Unknown code system {system!r}.")
-    Code = _catalog()
-    if Code is None or not Code.objects.filter(system=system, code=code).exists():
+    if not Code.objects.filter(system=system, code=code).exists():
         raise WorkflowError(f"{System(system).label} code {code} is not in the catalog.")
     return system, code
 
@@ -112,14 +104,13 @@ def codes_text(inquiry: Inquiry) -> str:
 
 def payments(inquiry: Inquiry) -> list[dict]:
     """Return, per linked code, its description and current Medicare payments (when the fee schedules know it)."""
-    Code = _catalog()
     links = list(inquiry.code_links.all())
     if not links:
         return []
     query = Q()
     for link in links:
         query |= Q(system=link.system, code=link.code)
-    catalog = {(c.system, c.code): c for c in Code.objects.filter(query)} if Code else {}
+    catalog = {(c.system, c.code): c for c in Code.objects.filter(query)}
     rows = []
     for link in links:
         code = catalog.get((link.system, link.code))
@@ -137,21 +128,14 @@ def payments(inquiry: Inquiry) -> list[dict]:
 
 
 def _current_payments(code) -> list[tuple[str, str]]:
-    """Return (setting, amount) pairs from codes/pricing.py, or [] until the fee schedules provide them."""
-    try:
-        from codes import pricing
-    except ImportError:
-        return []
-    current = getattr(pricing, "current_payments", None)
-    if current is None:
-        return []
-    return [(str(label), str(amount)) for label, amount in current(code)]
+    """Return (setting, formatted amount) pairs of the code's current national Medicare payments."""
+    return [(label, pricing.dollars(amount)) for label, amount in pricing.current_payments(code)]
 
 
 def figures_text(inquiry: Inquiry) -> str:
     """Return the linked codes' current payments, one line per code, for canned responses."""
     lines = []
     for row in payments(inquiry):
-        figures = "; ".join(f"{label}: ${amount}" for label, amount in row["figures"]) or "no Medicare payment on file"
+        figures = "; ".join(f"{label}: {amount}" for label, amount in row["figures"]) or "no Medicare payment on file"
         lines.append(f"{row['system_label']} {row['display']}: {figures}")
     return "\n".join(lines) or "(no codes)"

@@ -14,9 +14,19 @@ MATRIX = {
     "/lookup/": (OK, OK, OK, OK, OK),
     "/guides/": (OK, OK, OK, OK, OK),
     "/estimator/": (OK, OK, OK, OK, OK),
+    "/claim-check/": (OK, OK, OK, OK, OK),
+    "/admin/codes/guide/": (LOGIN, LOGIN, OK, DENY, OK),  # guide maintenance: reimbursement team only
+    "/admin/codes/codingrule/": (LOGIN, LOGIN, OK, DENY, OK),
     "/admin/": (LOGIN, LOGIN, OK, OK, OK),
     "/admin/codes/importrun/": (LOGIN, LOGIN, OK, OK, OK),  # agents read the catalog side
     "/inquiries/": (LOGIN, DENY, DENY, OK, OK),
+    "/inquiries/dashboard/": (LOGIN, DENY, DENY, OK, OK),
+    "/inquiries/quarantine/": (LOGIN, DENY, DENY, OK, OK),
+    "/admin/inquiries/inquiry/": (LOGIN, LOGIN, DENY, OK, OK),  # patient information: agents only
+    "/admin/inquiries/rawmessage/": (LOGIN, LOGIN, DENY, OK, OK),
+    "/admin/inquiries/viewlog/": (LOGIN, LOGIN, DENY, OK, OK),
+    "/api/v1/inquiries/": (DENY, DENY, DENY, OK, OK),
+    "/ask/": (OK, OK, OK, OK, OK),
     "/api/schema/": (OK, OK, OK, OK, OK),
     "/api/v1/me/": (DENY, OK, OK, OK, OK),
 }

@@ -1,0 +1,91 @@
+"""Patient information: only agents and superusers see an inquiry, in pages, admin and API; every view is logged."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from inquiries import ingest
+from inquiries.models import ViewLog
+from tests.factories import PASSWORD
+from tests.inquiries.conftest import eml
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Files for our J2274 question"  # the subject of attachments_mixed.eml
+
+
+@pytest.fixture
+def received():
+    """A real ticket with attachments, as it arrives from the mailbox."""
+    return ingest.receive(eml("attachments_mixed.eml"))
+
+
+def _urls(result) -> dict[str, str]:
+    inquiry, attachment = result.inquiry, result.message.attachments.exclude(file="").first()
+    return {
+        "page": f"/inquiries/{inquiry.pk}/",
+        "download": f"/inquiries/attachments/{attachment.pk}/",
+        "raw": f"/inquiries/raw/{result.raw_message.pk}.eml",
+        "admin": f"/admin/inquiries/inquiry/{inquiry.pk}/change/",
+        "admin_raw": f"/admin/inquiries/rawmessage/{result.raw_message.pk}/change/",
+        "api": f"/api/v1/inquiries/{inquiry.pk}/",
+        "api_list": "/api/v1/inquiries/",
+        "queue": "/inquiries/",
+    }
+
+
+@pytest.mark.parametrize("role", ["anonymous", "office", "team"])
+def test_nobody_but_agents_sees_an_inquiry_anywhere(client, role_users, received, role):
+    user = role_users[role]
+    if user is not None:
+        client.login(username=user.username, password=PASSWORD)
+    for where, url in _urls(received).items():
+        response = client.get(url)
+        response.close()
+        assert response.status_code in (302, 401, 403, 404), f"{role} got {response.status_code} on {where}"
+        assert SECRET.encode() not in response.content, f"{role} saw the inquiry on {where}"
+    for action in ("assign", "reply", "note", "resolve", "close", "reopen"):
+        response = client.post(f"/api/v1/inquiries/{received.inquiry.pk}/{action}/", {"body": "x"})
+        assert response.status_code in (401, 403), f"{role} could {action}"
+    response = client.post(f"/inquiries/{received.inquiry.pk}/note/", {"body": "x"})
+    assert response.status_code in (302, 403) and not received.inquiry.messages.filter(direction="note").exists()
+    assert not ViewLog.objects.exists()
+
+
+def test_model_permissions_alone_do_not_open_the_admin_to_non_agents(client, team_user, received):
+    team_user.user_permissions.add(*Permission.objects.filter(content_type__app_label="inquiries"))
+    client.login(username=team_user.username, password=PASSWORD)
+
+    response = client.get(f"/admin/inquiries/inquiry/{received.inquiry.pk}/change/")
+
+    assert response.status_code in (302, 403)
+    assert SECRET.encode() not in response.content
+
+
+@pytest.mark.parametrize("role", ["agent", "superuser"])
+def test_agents_see_inquiries_and_every_view_is_logged(client, role_users, received, role):
+    user = role_users[role]
+    client.login(username=user.username, password=PASSWORD)
+    urls = _urls(received)
+    for where in ("page", "download", "raw", "admin", "admin_raw", "api"):
+        response = client.get(urls[where])
+        assert response.status_code == 200, f"{where}: {response.status_code}"
+        response.close()  # file downloads stream from disk
+
+    logged = list(ViewLog.objects.filter(user=user, inquiry=received.inquiry).values_list("via", flat=True))
+    assert sorted(logged) == sorted(["page", "download", "download", "admin", "admin", "api"])
+
+
+def test_downloads_are_attachments_never_rendered(client, agent_user, received):
+    client.login(username=agent_user.username, password=PASSWORD)
+    attachment = received.message.attachments.get(filename="notes_v2_.txt")
+
+    response = client.get(f"/inquiries/attachments/{attachment.pk}/")
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert 'filename="notes_v2_.txt"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/octet-stream"
+    body = b"".join(response.streaming_content)
+    response.close()
+    with attachment.file.open("rb") as stored:
+        assert body == stored.read() and len(body) == 26
