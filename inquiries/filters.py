@@ -21,6 +21,14 @@ def agents(request=None):
     )
 
 
+class OverdueWidget(django_filters.widgets.BooleanWidget):
+    """true/false in the URL (as the API takes it), with words an agent reads."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Overdue only"), ("false", "Not overdue")]
+
+
 class InquiryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[(ACTIVE, "Active (new, open, waiting)"), *Inquiry.Status.choices],
@@ -28,7 +36,7 @@ class InquiryFilter(django_filters.FilterSet):
         empty_label="Any status",
     )
     assignee = django_filters.ModelChoiceFilter(queryset=agents, null_label="Unassigned", empty_label="Anyone")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=OverdueWidget)
     code = django_filters.CharFilter(method="filter_code", label="Code")
     q = django_filters.CharFilter(method="filter_text", label="Text")
     priority = django_filters.ChoiceFilter(choices=Inquiry.Priority.choices, empty_label="Any priority")

@@ -33,6 +33,17 @@ def _inquiry(pk: int) -> Inquiry:
     return get_object_or_404(Inquiry.objects.select_related("assignee"), pk=pk)
 
 
+def _verbs(inquiry: Inquiry) -> list[tuple[str, str]]:
+    """Return the status buttons' labels: what the agent does, not the state it leads to."""
+    reopening = inquiry.status in (Inquiry.Status.WAITING, Inquiry.Status.RESOLVED, Inquiry.Status.CLOSED)
+    return [
+        (Inquiry.Status.OPEN, "Reopen" if reopening else "Start work"),
+        (Inquiry.Status.WAITING, "Wait on provider"),
+        (Inquiry.Status.RESOLVED, "Resolve"),
+        (Inquiry.Status.CLOSED, "Close"),
+    ]
+
+
 @support_agent_required
 def detail(request, pk: int):
     inquiry = _inquiry(pk)
@@ -49,7 +60,7 @@ def detail(request, pk: int):
         "participants": inquiry.participants.all(),
         "codes": code_links.payments(inquiry),
         "recent_views": inquiry.views.select_related("user")[:10],
-        "transitions": [(s, Inquiry.Status(s).label) for s in Inquiry.Status.values if s in workflow.ALLOWED_TRANSITIONS[inquiry.status]],
+        "transitions": [(s, label) for s, label in _verbs(inquiry) if s in workflow.ALLOWED_TRANSITIONS[inquiry.status]],
         "reply_form": forms.ReplyForm(initial=reply_initial),
         "note_form": forms.NoteForm(),
         "canned_form": canned_form if canned_form.is_bound else forms.CannedForm(),

@@ -230,7 +230,7 @@ def _thread_parent(inquiry: Inquiry) -> Message | None:
 @transaction.atomic
 def reply(inquiry: Inquiry, *, body: str, by: AbstractBaseUser, resolve_after: bool = False) -> Message:
     """Send a public reply to the provider (after commit), record it, and wait on the provider (or resolve)."""
-    body = body.strip()
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise WorkflowError("The reply is empty.")
     if inquiry.anonymised_at:
@@ -300,7 +300,7 @@ def _deliver(inquiry_id: int, message_pk: int, email) -> None:
 @transaction.atomic
 def add_note(inquiry: Inquiry, *, body: str, by: AbstractBaseUser) -> Message:
     """Add an internal note: agents see it, the provider never does."""
-    body = body.strip()
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise WorkflowError("The note is empty.")
     message = Message.objects.create(
