@@ -206,6 +206,20 @@ def physician_amount(
     return round_dollars(rvus * conversion_factor)
 
 
+def physician_whole_dollars(payment: PhysicianPayment, *, setting: str, gpci: Gpci) -> Decimal | None:
+    """Return a PFS amount in whole dollars, rounded once from the unrounded fee as printed guides do.
+
+    Rounding the cents amount again would turn 303.496 into 303.50 and then $304 (62365 facility, 2022);
+    the guide and DOMAIN.md section C round the fee itself: $303. Added for the guide pages (codes/guides.py).
+    """
+    cents = payment.non_facility_amount if setting == "office" else payment.facility_amount
+    if cents is None or payment.conversion_factor is None:
+        return None
+    pe_rvu = payment.non_facility_pe_rvu if setting == "office" else payment.facility_pe_rvu
+    rvus = weighted_rvus(work_rvu=payment.work_rvu, pe_rvu=pe_rvu, mp_rvu=payment.mp_rvu, gpci=gpci)
+    return round_whole_dollars(rvus * payment.conversion_factor)
+
+
 def non_participating_amount(exact_fee: Decimal) -> Decimal:
     """Return the non-participating amount, 95% of the unrounded fee schedule amount."""
     return round_dollars(exact_fee * NON_PAR_RATE)

@@ -3,7 +3,9 @@
 import importlib
 
 # Modules exposing load_starter_data() -> list[str] (lines to print). Add yours here.
-STARTER_LOADERS: list[str] = []
+STARTER_LOADERS: list[str] = [
+    "codes.starter",
+]
 
 
 def load_all() -> list[str]:

@@ -14,6 +14,9 @@ MATRIX = {
     "/lookup/": (OK, OK, OK, OK, OK),
     "/guides/": (OK, OK, OK, OK, OK),
     "/estimator/": (OK, OK, OK, OK, OK),
+    "/claim-check/": (OK, OK, OK, OK, OK),
+    "/admin/codes/guide/": (LOGIN, LOGIN, OK, DENY, OK),  # guide maintenance: reimbursement team only
+    "/admin/codes/codingrule/": (LOGIN, LOGIN, OK, DENY, OK),
     "/admin/": (LOGIN, LOGIN, OK, OK, OK),
     "/admin/codes/importrun/": (LOGIN, LOGIN, OK, OK, OK),  # agents read the catalog side
     "/inquiries/": (LOGIN, DENY, DENY, OK, OK),

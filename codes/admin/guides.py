@@ -5,6 +5,17 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from codes.models import CodingRule, Guide, GuideEntry, GuideNote, GuideSection, NcciEdit
+from reimbursement import roles
+
+
+class TeamOnly:
+    """Guide maintenance is for the reimbursement team (support agents' catalog view rights do not reach it)."""
+
+    def has_module_permission(self, request):
+        return roles.is_reimbursement_team(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_reimbursement_team(request.user) and super().has_view_permission(request, obj)
 
 
 class GuideSectionInline(admin.TabularInline):
@@ -35,7 +46,7 @@ class CodingRuleInline(admin.TabularInline):
 
 
 @admin.register(Guide)
-class GuideAdmin(SimpleHistoryAdmin):
+class GuideAdmin(TeamOnly, SimpleHistoryAdmin):
     list_display = ["title", "slug", "status", "updated_at", "view_on_site_link"]
     list_filter = ["status"]
     search_fields = ["title", "therapy", "slug"]
@@ -79,7 +90,7 @@ class GuideNoteInline(admin.TabularInline):
 
 
 @admin.register(GuideSection)
-class GuideSectionAdmin(SimpleHistoryAdmin):
+class GuideSectionAdmin(TeamOnly, SimpleHistoryAdmin):
     list_display = ["title", "guide", "kind", "position"]
     list_filter = ["guide", "kind"]
     list_editable = ["position"]
@@ -89,7 +100,7 @@ class GuideSectionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(GuideEntry)
-class GuideEntryAdmin(SimpleHistoryAdmin):
+class GuideEntryAdmin(TeamOnly, SimpleHistoryAdmin):
     list_display = ["code_text", "group", "label", "section", "position"]
     list_filter = ["section__guide", "section__kind"]
     list_select_related = ["section__guide"]
@@ -97,7 +108,7 @@ class GuideEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(GuideNote)
-class GuideNoteAdmin(SimpleHistoryAdmin):
+class GuideNoteAdmin(TeamOnly, SimpleHistoryAdmin):
     list_display = ["__str__", "section", "group", "position"]
     list_filter = ["section__guide"]
     list_select_related = ["section__guide"]
@@ -105,7 +116,7 @@ class GuideNoteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CodingRule)
-class CodingRuleAdmin(SimpleHistoryAdmin):
+class CodingRuleAdmin(TeamOnly, SimpleHistoryAdmin):
     list_display = ["name", "guide", "kind", "severity", "codes", "other_codes", "active"]
     list_filter = ["guide", "kind", "severity", "active"]
     search_fields = ["name", "codes", "other_codes", "message"]

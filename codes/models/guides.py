@@ -40,7 +40,7 @@ class Guide(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("codes:guide_list") + f"#{self.slug}"
+        return reverse("codes:guide_latest", kwargs={"slug": self.slug})
 
 
 class GuideSection(models.Model):

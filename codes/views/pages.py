@@ -7,8 +7,3 @@ from reimbursement.access import lookup_view
 def lookup(request):
     return render(request, "codes/lookup.html", {"q": request.GET.get("q", "")})
 
-
-@lookup_view
-def guide_list(request):
-    return render(request, "codes/guide_list.html", {"guides": []})
-

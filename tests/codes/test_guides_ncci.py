@@ -39,7 +39,9 @@ def test_parse_reads_rows_after_the_preamble_and_legend():
     ],
 )
 def test_a_bad_row_names_file_line_and_column(bad_line, column, needle):
-    text = PTP_FILE.read_text(encoding="latin-1").replace("62362\t62365\t\t20040101\t*\t0\tMutually exclusive procedures", bad_line)
+    text = PTP_FILE.read_text(encoding="latin-1").replace(
+        "62362\t62365\t\t20040101\t*\t0\tMutually exclusive procedures", bad_line
+    )
     with pytest.raises(ImportFailure) as error:
         parse_ptp(text, file="ccipra-test.txt")
     assert error.value.line == 9 and error.value.column == column and needle in str(error.value)

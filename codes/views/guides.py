@@ -1,0 +1,149 @@
+"""Guide pages (HTML, CSV, PDF) and the claim check page; the tables come from codes.guides."""
+
+import csv
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from codes import claims, guides
+from reimbursement.access import lookup_view
+
+
+@lookup_view
+def guide_list(request):
+    return render(request, "codes/guide_list.html", {"guides": guides.guides_for(request.user)})
+
+
+@lookup_view
+def guide_latest(request, slug):
+    guide = guides.load_guide(slug, user=request.user)
+    if guide is None:
+        raise Http404("No such guide.")
+    return redirect("codes:guide_detail", slug=slug, year=guides.default_year())
+
+
+def _page(request, slug, year):
+    guide = guides.load_guide(slug, user=request.user)
+    if guide is None:
+        raise Http404("No such guide.")
+    if not 2000 <= year <= 2100:
+        raise Http404("No such year.")
+    locality = request.GET.get("locality", guides.NATIONAL) or guides.NATIONAL
+    cents = request.GET.get("amounts") == "cents"
+    try:
+        page = guides.build_page(guide, year=year, locality=locality, cents=cents)
+    except guides.UnknownLocality as exc:
+        raise Http404(str(exc)) from exc
+    return page, cents
+
+
+def _query(page, cents, **extra) -> str:
+    params = {"locality": page.locality, "amounts": "cents" if cents else "dollars", **extra}
+    return urlencode(params)
+
+
+@lookup_view
+def guide_detail(request, slug, year):
+    # The year picker submits ?year=; keep the year in the path so a guide edition has one address.
+    if "year" in request.GET and request.GET["year"].isdigit() and int(request.GET["year"]) != year:
+        url = reverse("codes:guide_detail", kwargs={"slug": slug, "year": int(request.GET["year"])})
+        query = request.GET.copy()
+        del query["year"]
+        return redirect(f"{url}?{query.urlencode()}")
+    page, cents = _page(request, slug, year)
+    base = {"slug": slug, "year": year}
+    context = {
+        "page": page,
+        "cents": cents,
+        "csv_url": f"{reverse('codes:guide_csv', kwargs=base)}?{_query(page, cents)}",
+        "pdf_url": f"{reverse('codes:guide_pdf', kwargs=base)}?{_query(page, cents)}",
+    }
+    return render(request, "codes/guide_detail.html", context)
+
+
+@lookup_view
+def guide_csv(request, slug, year):
+    page, cents = _page(request, slug, year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{year}-{page.locality}.csv"'
+    writer = csv.writer(response)
+    for line in guides.csv_rows(page):
+        writer.writerow(line)
+    return response
+
+
+@lookup_view
+def guide_pdf(request, slug, year):
+    from weasyprint import HTML  # imported here: loading Pango costs time every other page does not need
+
+    page, cents = _page(request, slug, year)
+    html = render_to_string("codes/guide_detail.html", {"page": page, "cents": cents, "pdf": True}, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
+        stylesheets=[guides.print_stylesheet_path(name) for name in ("site.css", "print.css", "guide.css")]
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{year}-{page.locality}.pdf"'
+    return response
+
+
+class ClaimForm(forms.Form):
+    diagnoses = forms.CharField(
+        label="Diagnosis codes, in order", max_length=200, help_text="Separated by spaces or commas, e.g. G89.29 G57.71"
+    )
+    setting = forms.ChoiceField(
+        choices=[
+            ("office", "Physician office"),
+            ("facility", "Physician, facility"),
+            ("asc", "ASC"),
+            ("hospital_outpatient", "Hospital outpatient"),
+        ]
+    )
+    date_of_service = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    locality = forms.CharField(max_length=16, initial=guides.NATIONAL, help_text="national, or MAC-locality such as 02102-01")
+
+
+class ProcedureForm(forms.Form):
+    code = forms.CharField(max_length=5, required=False)
+    modifiers = forms.CharField(max_length=20, required=False)
+    units = forms.IntegerField(min_value=1, max_value=999, required=False)
+
+
+ProcedureFormSet = forms.formset_factory(ProcedureForm, extra=4, max_num=20)
+
+
+@lookup_view
+def claim_check(request):
+    result = None
+    error = ""
+    if request.method == "POST":
+        form, lines = ClaimForm(request.POST), ProcedureFormSet(request.POST, prefix="lines")
+        if form.is_valid() and lines.is_valid():
+            procedures = [
+                claims.ProcedureLine(
+                    line["code"].strip().upper(), tuple(line["modifiers"].replace(",", " ").split()), line["units"] or 1
+                )
+                for line in lines.cleaned_data
+                if line.get("code")
+            ]
+            try:
+                result = claims.check_claim(
+                    diagnoses=form.cleaned_data["diagnoses"].replace(",", " ").split(),
+                    procedures=procedures,
+                    setting=form.cleaned_data["setting"],
+                    date_of_service=form.cleaned_data["date_of_service"],
+                    locality=form.cleaned_data["locality"].strip() or guides.NATIONAL,
+                )
+            except claims.ClaimCheckError as exc:
+                error = str(exc)
+    else:
+        form = ClaimForm(initial={"date_of_service": timezone.localdate(), "setting": "asc"})
+        lines = ProcedureFormSet(prefix="lines")
+    status = 400 if request.method == "POST" and (error or not form.is_valid()) else 200
+    return render(
+        request, "codes/claim_check.html", {"form": form, "lines": lines, "result": result, "error": error}, status=status
+    )
