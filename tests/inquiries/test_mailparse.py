@@ -1,9 +1,12 @@
 """mailparse on the real-world .eml corpus in tests/inquiries/emails/ (no database)."""
 
+import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inquiries import mailparse
 
@@ -560,3 +563,33 @@ def test_parse_accepts_only_bytes():
 def test_loop_header_constant_is_what_mail_sets():
     assert mailparse.LOOP_HEADER == ("X-Loop", "reimbursement-desk")
     assert mailparse.TOKEN_PREFIX == "RD"
+
+
+CORPUS_BYTES = sorted(EMAILS.glob("*.eml"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(CORPUS_BYTES),
+    cut=st.integers(min_value=0, max_value=20_000),
+    flips=st.lists(st.tuples(st.integers(min_value=0, max_value=20_000), st.integers(min_value=0, max_value=255)), max_size=8),
+)
+def test_damaged_mail_never_crashes_the_parser(name, cut, flips):
+    """Truncated or corrupted mail either parses or raises MessageParseError: never anything else."""
+    raw = bytearray(name.read_bytes()[: max(cut, 1)])
+    for position, value in flips:
+        if raw:
+            raw[position % len(raw)] = value
+    try:
+        parsed = mailparse.parse(bytes(raw), own_addresses=OURS)
+    except mailparse.MessageParseError:
+        return
+    assert isinstance(parsed.text, str) and isinstance(parsed.subject, str)
+    assert all(a.size == len(a.data) for a in parsed.attachments)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(min_size=1, max_size=2_000))
+def test_arbitrary_bytes_never_crash_the_parser(raw):
+    with contextlib.suppress(mailparse.MessageParseError):
+        mailparse.parse(raw, own_addresses=OURS)
