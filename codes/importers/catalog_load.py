@@ -1,0 +1,382 @@
+"""Write one release of a code system: codes, per-release versions, effective dates and the change report.
+
+Every importer of the catalog builds `CodeEntry` rows in memory (parsing has already validated them) and
+calls `load_release`, which writes in the caller's transaction with batched bulk inserts, so an import
+applies completely or not at all. Loading the same release again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.db import connection, models
+from psycopg.types.json import Jsonb
+from django.db.models import Count, Max, Min, Q
+
+from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
+from codes.models.catalog import Chapter, Code, CodeSystem, CodeVersion, Release, Section, display_code
+
+BATCH = 5000
+REPORT_LIMIT = 500  # codes listed per kind of change in the stored report (counts are always complete)
+# When several files describe the same code of one release, the higher rank wins (CMS's HCPCS file
+# carries the full long descriptors; the RVU file and Addendum B only short ones).
+SOURCE_RANK = {"hcpcs-anweb": 3, "pprrvu": 2, "opps-addendum-b": 1}
+DESCRIPTOR_FIELDS = ("short_description", "long_description", "billable")
+VERSION_FIELDS = ["short_description", "long_description", "billable", "notes", "seventh_characters", "source"]
+
+
+@dataclass
+class CodeEntry:
+    """One code of a release as a file describes it."""
+
+    code: str
+    short_description: str
+    long_description: str
+    billable: bool = True
+    notes: dict = field(default_factory=dict)
+    seventh_characters: dict = field(default_factory=dict)
+    section: str = ""
+    inclusion_terms: list[str] = field(default_factory=list)
+
+    def search_text(self) -> str:
+        parts = [self.long_description]
+        if self.short_description and self.short_description.lower() not in self.long_description.lower():
+            parts.append(self.short_description)
+        parts += self.inclusion_terms
+        return " | ".join(p for p in parts if p)
+
+
+@dataclass
+class ReleaseSpec:
+    """Which release a set of files makes: system, label, first day in force, and how it combines."""
+
+    system: str
+    label: str
+    effective_from: datetime.date
+    source: str  # file format, e.g. "icd10cm-order"
+    merge: bool = False  # True: add to the release's codes (several files make one release); False: replace them
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """Return `count` fresh primary keys for `model` (from its sequence on PostgreSQL)."""
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # SQLite: one writer at a time
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def bulk_insert(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert new rows given as tuples of `fields`: COPY on PostgreSQL (several times quicker than INSERT)."""
+    if not rows:
+        return
+    meta = model._meta
+    json_at = [i for i, name in enumerate(fields) if isinstance(meta.get_field(name), models.JSONField)]
+    if connection.vendor != "postgresql":
+        attnames = [meta.get_field(name).attname for name in fields]
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=BATCH)
+        return
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = Jsonb(row[i])
+            copy.write_row(row)
+
+
+def bulk_change(model, fields: list[str], rows: list[tuple]) -> None:
+    """Update existing rows given as (pk, *values of fields): COPY into a temporary table and one UPDATE on PostgreSQL."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name).column for name in fields]
+    json_at = [i + 1 for i, name in enumerate(fields) if isinstance(meta.get_field(name), models.JSONField)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {meta.db_table} SET {assignments} WHERE id = %s",
+                [(*[json.dumps(v) if i + 1 in json_at else v for i, v in enumerate(row[1:])], row[0]) for row in rows],
+            )
+            return
+        listed = ", ".join(quote(c) for c in ["id", *columns])
+        cursor.execute(f"CREATE TEMPORARY TABLE bulk_change ON COMMIT DROP AS SELECT {listed} FROM {meta.db_table} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY bulk_change ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                if json_at:
+                    row = [Jsonb(v) if i in json_at else v for i, v in enumerate(row)]
+                copy.write_row(row)
+        assignments = ", ".join(f"{quote(c)} = b.{quote(c)}" for c in columns)
+        cursor.execute(f"UPDATE {meta.db_table} AS t SET {assignments} FROM bulk_change AS b WHERE t.id = b.id")
+        cursor.execute("DROP TABLE bulk_change")
+
+
+def _report_codes(system: str, codes: list[str]) -> list[str]:
+    return [display_code(system, c) for c in sorted(codes)[:REPORT_LIMIT]]
+
+
+def _release_for(spec: ReleaseSpec, sources: list[SourceFile], user) -> Release:
+    clash = Release.objects.filter(system=spec.system, effective_from=spec.effective_from).exclude(label=spec.label).first()
+    if clash is not None:
+        raise ImportFailure(
+            f"{clash} already starts on {spec.effective_from:%Y-%m-%d}; a second release cannot start the same day",
+            file=sources[0].name,
+        )
+    release, created = Release.objects.get_or_create(system=spec.system, label=spec.label, defaults={"effective_from": spec.effective_from})
+    if not created and release.effective_from != spec.effective_from:
+        raise ImportFailure(
+            f"{release} is recorded as starting {release.effective_from:%Y-%m-%d}, this file says {spec.effective_from:%Y-%m-%d}",
+            file=sources[0].name,
+        )
+    names = set(filter(None, release.source_files.splitlines())) | {s.name for s in sources}
+    hashes = set(filter(None, release.sha256.splitlines())) | {f"{s.sha256}  {s.basename}" for s in sources}
+    release.source_files = "\n".join(sorted(names))
+    release.sha256 = "\n".join(sorted(hashes))
+    release.loaded_by = user if getattr(user, "pk", None) else release.loaded_by
+    return release
+
+
+def _chain_dates(system: str) -> None:
+    """Set each release's effective_to to the day before the next release, and copy dates to versions."""
+    releases = list(Release.objects.filter(system=system).order_by("effective_from"))
+    for release, following in zip(releases, releases[1:] + [None], strict=True):
+        end = following.effective_from - datetime.timedelta(days=1) if following else None
+        if release.effective_to != end:
+            release.effective_to = end
+            release.save(update_fields=["effective_to"])
+        stale = CodeVersion.objects.filter(release=release).exclude(effective_from=release.effective_from, effective_to=end)
+        if end is None:
+            stale = CodeVersion.objects.filter(release=release).exclude(effective_from=release.effective_from, effective_to__isnull=True)
+        stale.update(effective_from=release.effective_from, effective_to=end)
+
+
+def _sync_hierarchy(chapters: list[dict], sections: list[dict]) -> dict[str, int]:
+    """Create or update ICD-10-CM chapters and sections (only those that differ); return {section range: pk}."""
+    current = {c.number: c for c in Chapter.objects.all()}
+    for values in chapters:
+        chapter = current.get(values["number"]) or Chapter(number=values["number"])
+        if chapter.pk is None or any(getattr(chapter, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(chapter, key, value)
+            chapter.save()
+            current[chapter.number] = chapter
+    existing = {s.range_id: s for s in Section.objects.all()}
+    for values in sections:
+        values = {**values, "chapter_id": current[values["chapter"]].pk}
+        del values["chapter"]
+        section = existing.get(values["range_id"]) or Section(range_id=values["range_id"])
+        if section.pk is None or any(getattr(section, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(section, key, value)
+            section.save()
+            existing[section.range_id] = section
+    return {range_id: section.pk for range_id, section in existing.items()}
+
+
+def _parent_of(code: str, known: set[str]) -> str | None:
+    for length in range(len(code) - 1, 2, -1):
+        if code[:length] in known:
+            return code[:length]
+    return None
+
+
+def load_release(
+    *,
+    spec: ReleaseSpec,
+    entries: list[CodeEntry],
+    sources: list[SourceFile],
+    kind: str,
+    user=None,
+    progress: Progress = no_progress,
+    chapters: list[dict] | None = None,
+    sections: list[dict] | None = None,
+) -> ImportResult:
+    """Write a release and return added/changed/ended/unchanged counts against the previous release."""
+    system = spec.system
+    release = _release_for(spec, sources, user)
+    total = len(entries) * 2
+    progress(0, total)
+    section_pks = _sync_hierarchy(chapters or [], sections or []) if system == CodeSystem.ICD10CM else {}
+
+    # {code: (pk, short, long, billable, notes, seventh, source)}: tuples, not model instances (100k rows).
+    existing_versions = {
+        row[0]: row[1:] for row in CodeVersion.objects.filter(release=release).values_list("code__code", "pk", *VERSION_FIELDS)
+    }
+    by_code = {entry.code: entry for entry in entries}
+    if spec.merge:
+        # Files of one release fill in for each other; a lower-ranked file never overwrites a higher one.
+        rank = SOURCE_RANK.get(spec.source, 0)
+        by_code, source_for = {}, {}
+        for code, (_, short, long, billable, notes, seventh, source) in existing_versions.items():
+            by_code[code] = CodeEntry(code, short, long, billable, notes, seventh)
+            source_for[code] = source
+        for entry in entries:
+            if entry.code not in source_for or SOURCE_RANK.get(source_for[entry.code], 0) <= rank:
+                by_code[entry.code] = entry
+                source_for[entry.code] = spec.source
+    else:
+        source_for = dict.fromkeys(by_code, spec.source)
+
+    previous = Release.objects.filter(system=system, effective_from__lt=spec.effective_from).order_by("-effective_from").first()
+    before = {}
+    if previous is not None:
+        rows = CodeVersion.objects.filter(release=previous).values_list("code__code", "short_description", "long_description", "billable")
+        before = {code: (short, long, billable) for code, short, long, billable in rows}
+
+    # Files without short descriptors (code list + tabular XML) keep the previous release's, unchanged text permitting.
+    for entry in by_code.values():
+        if not entry.short_description:
+            old = before.get(entry.code)
+            if old and old[1] == entry.long_description:
+                entry.short_description = old[0]
+            elif len(entry.long_description) <= 100:
+                entry.short_description = entry.long_description
+
+    # Codes: new ones get their ids up front, so parents and children go in with one bulk write.
+    codes = dict(Code.objects.filter(system=system).values_list("code", "pk"))
+    pre_existing = set(codes)
+    latest = not Release.objects.filter(system=system, effective_from__gt=spec.effective_from).exists()
+    known = set(by_code) | pre_existing
+    missing = sorted((entry for code, entry in by_code.items() if code not in codes), key=lambda e: (len(e.code), e.code))
+    codes.update(zip((e.code for e in missing), reserve_ids(Code, len(missing)), strict=True))
+    bulk_insert(
+        Code,
+        ["id", "system", "code", "short_description", "long_description", "billable", "parent", "section", "search_text", "first_effective", "last_effective"],
+        [
+            (
+                codes[entry.code],
+                system,
+                entry.code,
+                entry.short_description[:100],
+                entry.long_description,
+                entry.billable,
+                codes.get(_parent_of(entry.code, known) or ""),
+                section_pks.get(entry.section),
+                entry.search_text(),
+                spec.effective_from,
+                None,
+            )
+            for entry in missing
+        ],
+    )
+    progress(len(entries), total)
+
+    # Versions of this release: create, update what changed, drop codes a replacing file no longer has.
+    create, update = [], []
+    for code, entry in by_code.items():
+        values = (
+            entry.short_description[:100],
+            entry.long_description,
+            entry.billable,
+            entry.notes,
+            entry.seventh_characters,
+            source_for[code],
+        )
+        version = existing_versions.get(code)
+        if version is None:
+            create.append((codes[code], release.pk, spec.effective_from, None, *values))
+        elif version[1:] != values:
+            update.append((version[0], *values))
+    dropped = [v[0] for code, v in existing_versions.items() if code not in by_code]
+    bulk_insert(CodeVersion, ["code", "release", "effective_from", "effective_to", *VERSION_FIELDS], create)
+    bulk_change(CodeVersion, VERSION_FIELDS, update)
+    CodeVersion.objects.filter(pk__in=dropped).delete()
+    release.save()
+    _chain_dates(system)
+
+    # The Code rows carry their latest release's text for search: refresh those this release touched.
+    if latest and pre_existing & set(by_code):
+        fields = ["short_description", "long_description", "billable", "search_text", "last_effective", "section", "parent", "first_effective"]
+        current = {row[0]: row[1:] for row in Code.objects.filter(system=system).values_list("code", "pk", *fields)}
+        refresh = []
+        for code, entry in by_code.items():
+            if code not in pre_existing:
+                continue  # just written with these values
+            pk, *old = current[code]
+            new = [
+                entry.short_description[:100],
+                entry.long_description,
+                entry.billable,
+                entry.search_text(),
+                None,
+                section_pks.get(entry.section, old[5]),
+                codes.get(_parent_of(code, known) or "", old[6]),
+                min(old[7] or spec.effective_from, spec.effective_from),
+            ]
+            if new != old:
+                refresh.append((pk, *new))
+        bulk_change(Code, fields, refresh)
+    _refresh_validity(system, [code for code in set(before) | set(existing_versions) if code not in by_code] if latest else None)
+    progress(total, total)
+
+    added = [code for code in by_code if code not in before]
+    ended = [code for code in before if code not in by_code]
+    changed, unchanged, details = [], 0, []
+    for code, entry in by_code.items():
+        old = before.get(code)
+        if old is None:
+            continue
+        new = (entry.short_description[:100], entry.long_description, entry.billable)
+        if old == new:
+            unchanged += 1
+            continue
+        changed.append(code)
+        if len(details) < REPORT_LIMIT:
+            what = {name: {"from": a, "to": b} for name, a, b in zip(DESCRIPTOR_FIELDS, old, new, strict=True) if a != b}
+            details.append({"code": display_code(system, code), **what})
+    billable = sum(1 for e in by_code.values() if e.billable)
+    counts = {
+        "codes": len(by_code),
+        "billable": billable,
+        "header": len(by_code) - billable,
+        "added": len(added),
+        "changed": len(changed),
+        "ended": len(ended),
+        "unchanged": unchanged,
+        "versions written": len(create) + len(update) + len(dropped),
+    }
+    report = {
+        "system": system,
+        "release": spec.label,
+        "effective_from": spec.effective_from.isoformat(),
+        "previous_release": previous.label if previous else None,
+        "added": _report_codes(system, added),
+        "ended": _report_codes(system, ended),
+        "changed": details,
+        "billable_to_header": _report_codes(system, [c for c in changed if before[c][2] and not by_code[c].billable]),
+        "header_to_billable": _report_codes(system, [c for c in changed if not before[c][2] and by_code[c].billable]),
+    }
+    release.counts = {k: counts[k] for k in ("codes", "billable", "header")}
+    release.report = report
+    release.save(update_fields=["counts", "report"])
+    return ImportResult(kind=kind, source=", ".join(s.basename for s in sources), release=str(release), counts=counts, report=report)
+
+
+def _refresh_validity(system: str, codes: list[str] | None) -> None:
+    """Recompute first/last effective dates of codes from their versions (None: every code of the system)."""
+    rows = Code.objects.filter(system=system)
+    if codes is not None:
+        if not codes:
+            return
+        rows = rows.filter(code__in=codes)
+    spans = rows.values_list("pk", "first_effective", "last_effective").annotate(
+        first=Min("versions__effective_from"),
+        last=Max("versions__effective_to"),
+        open_versions=Count("versions", filter=Q(versions__effective_to__isnull=True)),
+    )
+    changed = []
+    for pk, first_effective, last_effective, first, last, open_versions in spans:
+        last = None if open_versions else last
+        if (first_effective, last_effective) != (first, last):
+            changed.append((pk, first, last))
+    bulk_change(Code, ["first_effective", "last_effective"], changed)
