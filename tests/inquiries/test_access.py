@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.signals import request_finished
+from django.db import close_old_connections
 
 from inquiries import ingest
 from inquiries.models import ViewLog
@@ -33,6 +35,20 @@ def _urls(result) -> dict[str, str]:
     }
 
 
+def _drain(response) -> bytes:
+    """Read a download and close its file (response.close() would also close the test's DB connection)."""
+    if not response.streaming:
+        return response.content
+    body = b"".join(response.streaming_content)
+    # As Django's test client does: don't let request_finished close the test's connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    return body
+
+
 @pytest.mark.parametrize("role", ["anonymous", "office", "team"])
 def test_nobody_but_agents_sees_an_inquiry_anywhere(client, role_users, received, role):
     user = role_users[role]
@@ -40,7 +56,6 @@ def test_nobody_but_agents_sees_an_inquiry_anywhere(client, role_users, received
         client.login(username=user.username, password=PASSWORD)
     for where, url in _urls(received).items():
         response = client.get(url)
-        response.close()
         assert response.status_code in (302, 401, 403, 404), f"{role} got {response.status_code} on {where}"
         assert SECRET.encode() not in response.content, f"{role} saw the inquiry on {where}"
     for action in ("assign", "reply", "note", "resolve", "close", "reopen"):
@@ -69,7 +84,7 @@ def test_agents_see_inquiries_and_every_view_is_logged(client, role_users, recei
     for where in ("page", "download", "raw", "admin", "admin_raw", "api"):
         response = client.get(urls[where])
         assert response.status_code == 200, f"{where}: {response.status_code}"
-        response.close()  # file downloads stream from disk
+        _drain(response)
 
     logged = list(ViewLog.objects.filter(user=user, inquiry=received.inquiry).values_list("via", flat=True))
     assert sorted(logged) == sorted(["page", "download", "download", "admin", "admin", "api"])
@@ -85,7 +100,6 @@ def test_downloads_are_attachments_never_rendered(client, agent_user, received):
     assert 'filename="notes_v2_.txt"' in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/octet-stream"
-    body = b"".join(response.streaming_content)
-    response.close()
+    body = _drain(response)
     with attachment.file.open("rb") as stored:
         assert body == stored.read() and len(body) == 26
