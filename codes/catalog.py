@@ -256,3 +256,64 @@ def excludes1_conflicts(diagnoses: list[str], *, on: datetime.date) -> list[Excl
                             )
                         )
     return conflicts
+
+
+@dataclass
+class CodePage:
+    """Everything the code page and the API detail show about one code."""
+
+    code: Code
+    versions: list[CodeVersion]  # newest first
+    current: CodeVersion | None  # the newest version (its notes are shown)
+    ancestors: list[Code]  # category first
+    children: list[Code]
+    seventh_characters: dict[str, str]  # in force for this code (defined here or above)
+    inherited_notes: list[tuple[str, str, list[dict]]]  # (carrier display, kind, notes) from ancestors
+
+    @property
+    def chapter(self):
+        section = self.ancestors[0].section if self.ancestors else self.code.section
+        return section.chapter if section else None
+
+    @property
+    def section(self):
+        return self.ancestors[0].section if self.ancestors else self.code.section
+
+    @property
+    def inherited_for_display(self) -> list[tuple[str, str, list[dict]]]:
+        labels = dict(CodeVersion.NOTE_KINDS)
+        return [(carrier, labels.get(kind, kind), notes) for carrier, kind, notes in self.inherited_notes]
+
+
+def code_page(system: str, code_text: str) -> CodePage | None:
+    """Return a code with its release history, hierarchy, children and notes (dotted or dotless input)."""
+    code = normalize_code(code_text)
+    found = Code.objects.filter(system=system, code=code).select_related("section__chapter").first()
+    if found is None:
+        return None
+    versions = list(found.versions.select_related("release").order_by("-effective_from"))
+    ancestors = []
+    if system == CodeSystem.ICD10CM:
+        ancestors = list(
+            Code.objects.filter(system=system, code__in=_prefixes(code)[:-1]).select_related("section__chapter").order_by("code")
+        )
+    children = list(found.children.order_by("code"))
+    seventh: dict[str, str] = {}
+    inherited: list[tuple[str, str, list[dict]]] = []
+    if ancestors:
+        rows = CodeVersion.objects.filter(code__in=ancestors).select_related("code").order_by("-effective_from")
+        newest: dict[str, CodeVersion] = {}
+        for row in rows:
+            newest.setdefault(row.code.code, row)
+        for ancestor in ancestors:
+            version = newest.get(ancestor.code)
+            if version is None:
+                continue
+            seventh = version.seventh_characters or seventh
+            for kind in ("excludes1", "excludes2", "code_first", "use_additional_code", "code_also", "includes"):
+                if version.notes.get(kind):
+                    inherited.append((ancestor.display, kind, version.notes[kind]))
+    current = versions[0] if versions else None
+    if current is not None and current.seventh_characters:
+        seventh = current.seventh_characters
+    return CodePage(found, versions, current, ancestors, children, seventh, inherited)

@@ -23,6 +23,7 @@ from codes import catalog
 from codes.models.catalog import Code, normalize_code
 
 MAX_LIMIT = 500
+FUZZY_THRESHOLD = 0.45  # pg_trgm's default 0.6 misses one-letter slips such as "cathter"
 WORD = re.compile(r"[\w']+", re.UNICODE)
 # Words too common in descriptors to narrow a search on their own.
 STOP_WORDS = {"of", "and", "or", "the", "with", "without", "in", "for", "to", "a", "an", "by", "on"}
@@ -98,10 +99,16 @@ def _word_search(query: str, codes: QuerySet, limit: int) -> list[Code]:
         ),
         text_length=Length("short_description"),
     )
-    found = _tag(ranked.order_by("rank", "-billable", "text_length", "code")[:limit], MATCH_WORDS)
+    found = _tag(ranked.order_by("rank", "text_length", "code")[:limit], MATCH_WORDS)
     if not found and postgres:
-        similar = codes.annotate(similarity=RawSQL("word_similarity(%s, short_description)", (phrase.lower(),)))
-        similar = similar.filter(short_description__trigram_word_similar=phrase.lower())
+        # Misspelt words: each word must be close to a word of the short descriptor (trigram index).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(FUZZY_THRESHOLD)])
+        close = Q()
+        score = " + ".join(["word_similarity(%s, short_description)"] * len(words))
+        for word in words:
+            close &= Q(short_description__trigram_word_similar=word)
+        similar = codes.filter(close).annotate(similarity=RawSQL(score, tuple(words)))
         found = _tag(similar.order_by("-similarity", "code")[:limit], MATCH_SIMILAR)
     return found
 

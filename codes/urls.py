@@ -1,5 +1,6 @@
 from django.urls import path
 
+from codes.views import catalog as catalog_views
 from codes.views import fees as fee_views
 from codes.views import guides, pages
 
@@ -7,6 +8,7 @@ app_name = "codes"
 
 urlpatterns = [
     path("lookup/", pages.lookup, name="lookup"),
+    path("codes/<str:system>/<str:code>/", catalog_views.code_detail, name="code_detail"),
     path("guides/", guides.guide_list, name="guide_list"),
     path("guides/<slug:slug>/", guides.guide_latest, name="guide_latest"),
     path("guides/<slug:slug>/<int:year>/", guides.guide_detail, name="guide_detail"),

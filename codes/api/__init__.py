@@ -4,6 +4,7 @@ import importlib
 
 # Modules exposing register(router). Add yours here.
 API_MODULES: list[str] = [
+    "codes.api.catalog",
     "codes.api.fees",
     "codes.api.guides",
 ]

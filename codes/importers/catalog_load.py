@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -119,6 +120,14 @@ def bulk_change(model, fields: list[str], rows: list[tuple]) -> None:
         assignments = ", ".join(f"{quote(c)} = b.{quote(c)}" for c in columns)
         cursor.execute(f"UPDATE {meta.db_table} AS t SET {assignments} FROM bulk_change AS b WHERE t.id = b.id")
         cursor.execute("DROP TABLE bulk_change")
+
+
+def _plain(descriptors: tuple) -> tuple:
+    """Return descriptors without accents: NCHS order files spell "Sezary" where the tabular list has "Sézary"."""
+    return tuple(
+        "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch)) if isinstance(value, str) else value
+        for value in descriptors
+    )
 
 
 def _report_codes(system: str, codes: list[str]) -> list[str]:
@@ -327,7 +336,7 @@ def load_release(
         if old is None:
             continue
         new = (entry.short_description[:100], entry.long_description, entry.billable)
-        if old == new:
+        if old == new or _plain(old) == _plain(new):
             unchanged += 1
             continue
         changed.append(code)
@@ -346,7 +355,7 @@ def load_release(
         "versions written": len(create) + len(update) + len(dropped),
     }
     report = {
-        "system": system,
+        "system": str(system),
         "release": spec.label,
         "effective_from": spec.effective_from.isoformat(),
         "previous_release": previous.label if previous else None,

@@ -13,6 +13,7 @@ from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFi
 # Each module defines IMPORTERS = [ImporterInstance, ...]. Add a line when adding a format.
 IMPORTER_MODULES: list[str] = [
     "codes.importers.icd10cm_release",
+    "codes.importers.hcpcs_descriptors",
     "codes.importers.pprrvu",
     "codes.importers.gpci",
     "codes.importers.asc_addenda",

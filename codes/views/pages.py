@@ -1,9 +1,3 @@
-from django.shortcuts import render
+"""Pages of the codes app that have no domain module of their own; the lookup lives with the catalog views."""
 
-from reimbursement.access import lookup_view
-
-
-@lookup_view
-def lookup(request):
-    return render(request, "codes/lookup.html", {"q": request.GET.get("q", "")})
-
+from codes.views.catalog import lookup  # noqa: F401
