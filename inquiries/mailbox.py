@@ -11,6 +11,7 @@ has stored it. Nothing is ever flagged \\Deleted or expunged.
 from __future__ import annotations
 
 import contextlib
+import imaplib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ class Mailbox:
             else:
                 box.login(config.user, config.password, initial_folder=None)
             box.folder.set(config.folder)
-        except (MailboxLoginError, MailboxFolderSelectError, OSError) as error:
+        except (MailboxLoginError, MailboxFolderSelectError, imaplib.IMAP4.error, OSError) as error:
+            # imap-tools raises imaplib's own error for a refused XOAUTH2 token, MailboxLoginError for LOGIN.
             if box is not None:
                 with contextlib.suppress(Exception):
                     box.client.shutdown()

@@ -2,17 +2,21 @@
 
 Dovecot is Debian's dovecot-imapd (`make test` installs it when run as root). It runs in the foreground
 from a throwaway config in a temporary folder: plaintext login against a passwd-file, Maildir storage,
-a free port. Tests skip where it cannot run, and fail instead with REQUIRE_IMAP=1 (CI).
+a free port, and XOAUTH2 checked against a token-info endpoint the suite serves. Tests skip where it
+cannot run, and fail instead with REQUIRE_IMAP=1 (CI).
 """
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +36,17 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
+auth_failure_delay = 0
 default_internal_user = {internal_user}
 default_login_user = {login_user}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {root}/oauth2.conf.ext
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
@@ -64,6 +74,32 @@ service stats {{
   }}
 }}
 """
+
+
+# Dovecot checks an XOAUTH2 access token by asking this token-info endpoint (served by the test suite).
+OAUTH2_CONF = """\
+tokeninfo_url = http://127.0.0.1:{port}/tokeninfo?access_token=
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+IMAP_OAUTH_TOKEN = "ya29.test-access-token"
+
+
+class _TokenInfo(http.server.BaseHTTPRequestHandler):
+    """Answer Dovecot's token lookups: IMAP_OAUTH_TOKEN belongs to IMAP_USER, anything else is invalid."""
+
+    def do_GET(self):  # noqa: N802 - http.server's hook name
+        valid = self.path.endswith("=" + IMAP_OAUTH_TOKEN)
+        body = json.dumps({"username": IMAP_USER, "active": "true"} if valid else {"error": "invalid_token"}).encode()
+        self.send_response(200 if valid else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 def _required(name: str) -> bool:
@@ -172,6 +208,9 @@ def imap_server():
         (root / sub).mkdir()
     os.chown(root / "mail", account.pw_uid, account.pw_gid)
     (root / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
+    token_info = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenInfo)
+    threading.Thread(target=token_info.serve_forever, daemon=True).start()
+    (root / "oauth2.conf.ext").write_text(OAUTH2_CONF.format(port=token_info.server_address[1]))
     port = free_port()
     conf = root / "dovecot.conf"
     conf.write_text(
@@ -194,6 +233,8 @@ def imap_server():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        token_info.shutdown()
+        token_info.server_close()
         shutil.rmtree(root, ignore_errors=True)
 
 

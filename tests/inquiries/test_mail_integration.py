@@ -140,7 +140,24 @@ def test_fetching_alone_changes_no_flags(imap):
     assert flags_by_uid(imap) == {uid: set()}
 
 
+def test_oauth2_access_token_logs_in_with_xoauth2(imap, settings):
+    settings.INQUIRIES_IMAP_PASSWORD = ""
+    settings.INQUIRIES_IMAP_OAUTH_TOKEN = servers.IMAP_OAUTH_TOKEN
+    imap.deliver(eml("reply_to_differs.eml"))
+
+    assert poll() == "1 new_ticket"
+    assert "method=XOAUTH2" in (imap.root / "dovecot.log").read_text()
+
+
 def test_wrong_password_is_a_clear_command_error(imap, settings):
     settings.INQUIRIES_IMAP_PASSWORD = "wrong"
+    with pytest.raises(CommandError, match="cannot open INBOX"):
+        poll()
+
+
+# After a refused login Dovecot slows that client down for a few seconds: keep refusals last.
+def test_expired_oauth2_token_is_a_clear_command_error(imap, settings):
+    settings.INQUIRIES_IMAP_PASSWORD = ""
+    settings.INQUIRIES_IMAP_OAUTH_TOKEN = "expired-token"
     with pytest.raises(CommandError, match="cannot open INBOX"):
         poll()
