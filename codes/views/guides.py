@@ -1,6 +1,7 @@
 """Guide pages (HTML, CSV, PDF) and the claim check page; the tables come from codes.guides."""
 
 import csv
+from decimal import Decimal
 
 from django import forms
 from django.http import Http404, HttpResponse
@@ -144,6 +145,29 @@ def claim_check(request):
         form = ClaimForm(initial={"date_of_service": timezone.localdate(), "setting": "asc"})
         lines = ProcedureFormSet(prefix="lines")
     status = 400 if request.method == "POST" and (error or not form.is_valid()) else 200
-    return render(
-        request, "codes/claim_check.html", {"form": form, "lines": lines, "result": result, "error": error}, status=status
-    )
+    estimate = result.estimate if result else None
+    context = {"form": form, "lines": lines, "result": result, "error": error, "estimate": _estimate_display(estimate)}
+    return render(request, "codes/claim_check.html", context, status=status)
+
+
+def _estimate_display(estimate: dict | None) -> dict | None:
+    """Return the estimate with amounts formatted for people ($1,234.56) and explanations as sentences."""
+    from codes import pricing
+
+    if not estimate:
+        return None
+
+    def money(text):
+        return pricing.dollars(Decimal(text)) if text is not None else ""
+
+    lines = [
+        {
+            "code": "-".join([line["code"], *line["modifiers"]]),
+            "indicator": line["indicator"],
+            "amount": money(line["amount"]) or line["reason"],
+            "how": "; ".join(line["explanation"]["arithmetic"]) or line["reason"],
+            "source": line["explanation"]["source"],
+        }
+        for line in estimate["lines"]
+    ]
+    return {"lines": lines, "total": money(estimate["total"]), "notes": estimate.get("notes", [])}
