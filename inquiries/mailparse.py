@@ -68,7 +68,7 @@ DAEMON_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon
 FORWARD_MARKER_RE = re.compile(
     r"^[ \t>]*(?:-{2,}\s*(?:Forwarded message|Original Message|Forwarded Message|Message transféré|"
     r"Weitergeleitete Nachricht|Ursprüngliche Nachricht|Mensaje reenviado|Mensaje original)\s*-{2,}|"
-    r"Begin forwarded message:)[ \t]*$",
+    r"Begin forwarded message:|_{20,})[ \t]*$",  # Outlook 365 puts a rule of underscores before From/Sent/To/Subject
     re.IGNORECASE | re.MULTILINE,
 )
 FORWARD_HEADER_RE = re.compile(r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Subject)\*?:[ \t]*(.*)$", re.IGNORECASE)

@@ -134,6 +134,20 @@ CORPUS = {
         [],
     ),
     "forward_inline_outlook.eml": ("FW: refill billing", "Tom Walsh", "tom.walsh@example.org", "See below.", []),
+    "forward_inline_outlook_365.eml": (
+        "FW: Pump replacement billing 62362",
+        "Grace Ito",
+        "grace.ito@example.com",
+        "Please advise on the question below.",
+        [],
+    ),
+    "forward_inline_apple_mail.eml": (
+        "Fwd: J2274 units",
+        "Olivia Chen",
+        "olivia.chen@example.org",
+        "> How many units of J2274 do we bill for a 10 mg refill?",
+        [],
+    ),
     "tnef_winmail.eml": (
         "Denial letter J2274",
         "Greg Holt",
@@ -401,6 +415,18 @@ def test_attached_forward_is_parsed_and_its_text_shown():
             ("Nina Patel", "nina.patel@example.net"),
             "refill billing",
             "How do we bill the refill when the pump is also reprogrammed (62368)?\n\nNina",
+        ),
+        (
+            "forward_inline_outlook_365.eml",
+            ("Dr. Hana Sato", "hana.sato@example.net"),
+            "Pump replacement billing 62362",
+            "We replaced the pump today. Do we bill 62362 and 62368 together?\n\nHana",
+        ),
+        (
+            "forward_inline_apple_mail.eml",
+            ("Ben Carter", "ben.carter@example.net"),
+            "J2274 units",
+            "How many units of J2274 do we bill for a 10 mg refill?\n\nBen",
         ),
     ],
 )
