@@ -14,6 +14,7 @@ from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFi
 IMPORTER_MODULES: list[str] = [
     "codes.importers.icd10cm_release",
     "codes.importers.hcpcs_descriptors",
+    "codes.importers.hcpcs_anweb",
     "codes.importers.pprrvu",
     "codes.importers.gpci",
     "codes.importers.asc_addenda",
