@@ -298,11 +298,15 @@ class _Extractor:
         senders = headers.addresses("From") or headers.addresses("Sender")
         if senders:
             parsed.from_name, parsed.from_address = senders[0]
+        elif headers.text("From"):
+            parsed.from_name = headers.text("From").strip('" ')  # a name without an address
+            parsed.defects.append("From has no address")
         else:
             parsed.defects.append("missing From")
-        parsed.reply_to = [address for _, address in headers.addresses("Reply-To")]
-        parsed.to = [address for _, address in headers.addresses("To")]
-        parsed.cc = [address for _, address in headers.addresses("Cc")]
+        # Group syntax ("undisclosed-recipients:;") and bare names are not addresses anyone can be answered at.
+        parsed.reply_to = _unique([address for _, address in headers.addresses("Reply-To") if "@" in address])
+        parsed.to = _unique([address for _, address in headers.addresses("To") if "@" in address])
+        parsed.cc = _unique([address for _, address in headers.addresses("Cc") if "@" in address])
         parsed.date = _date(headers.raw("Date"))
         if headers.raw("Date") is None:
             parsed.defects.append("missing Date")

@@ -619,3 +619,14 @@ def test_damaged_mail_never_crashes_the_parser(name, cut, flips):
 def test_arbitrary_bytes_never_crash_the_parser(raw):
     with contextlib.suppress(mailparse.MessageParseError):
         mailparse.parse(raw, own_addresses=OURS)
+
+
+def test_group_syntax_and_bare_names_are_not_recipients():
+    raw = (
+        b"From: Front Desk Scanner\nTo: undisclosed-recipients:;\nCc: Dr. X <x@example.com>, x@example.com, Nobody\n"
+        b"Reply-To: <>\nSubject: scan\nMessage-ID: <g@example.com>\n\nscan attached\n"
+    )
+    parsed = mailparse.parse(raw, own_addresses=OURS)
+    assert (parsed.from_name, parsed.from_address) == ("Front Desk Scanner", "")
+    assert (parsed.to, parsed.cc, parsed.reply_to) == ([], ["x@example.com"], [])
+    assert parsed.reply_address == ""
