@@ -488,7 +488,10 @@ class _Extractor:
         data = part.get_payload(decode=True)
         if data is None:
             payload = part.get_payload()
-            data = _message_bytes(payload[0]) if isinstance(payload, list) and payload else str(payload or "").encode()
+            if isinstance(payload, list):  # message/* parts: every embedded block (delivery-status has several)
+                data = b"".join(_message_bytes(block) for block in payload)
+            else:
+                data = str(payload or "").encode("utf-8", "surrogateescape")
         disposition = (part.get_content_disposition() or "").lower()
         self._add_attachment(
             original=_filename(part) or default_name,

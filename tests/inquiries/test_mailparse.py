@@ -225,14 +225,14 @@ CORPUS = {
         "Mail Delivery System",
         "mailer-daemon@mx.reimbursement.example.com",
         "Recipient address rejected: User unknown",
-        [("delivery-status.txt", 130), ("original-message.eml", 346)],
+        [("delivery-status.txt", 382), ("original-message.eml", 346)],
     ),
     "bounce_exchange_headers_only.eml": (
         "Undeliverable: Re: Question about 62362 [RD-1046]",
         "Microsoft Outlook",
         "postmaster@example.org",
         "Delivery has failed to these recipients or groups:\ngone.user@example.org",
-        [("delivery-status.txt", 37), ("original-headers.txt", 222)],
+        [("delivery-status.txt", 115), ("original-headers.txt", 222)],
     ),
     "bounce_exim_plain.eml": (
         "Mail delivery failed: returning message to sender",
@@ -630,3 +630,10 @@ def test_group_syntax_and_bare_names_are_not_recipients():
     assert (parsed.from_name, parsed.from_address) == ("Front Desk Scanner", "")
     assert (parsed.to, parsed.cc, parsed.reply_to) == ([], ["x@example.com"], [])
     assert parsed.reply_address == ""
+
+
+def test_delivery_status_attachment_keeps_every_block():
+    parsed = parse("bounce_postfix_dsn.eml")
+    report = parsed.attachments[0].data.decode()
+    assert report.startswith("Reporting-MTA: dns; mx.reimbursement.example.com")
+    assert "Final-Recipient: rfc822; nobody@example.net" in report and "Status: 5.1.1" in report
