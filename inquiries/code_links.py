@@ -6,10 +6,11 @@ Pattern matches are only candidates (a 5-digit ZIP code looks like CPT); the cat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from codes import pricing
 from codes.models import Code
@@ -61,12 +62,30 @@ def detect(*texts: str) -> list[tuple[str, str]]:
     return sorted(set(Code.objects.filter(query).values_list("system", "code")))
 
 
-def link_detected(inquiry: Inquiry, found: Iterable[tuple[str, str]]) -> int:
-    """Link detected codes not yet linked; return how many were added."""
-    rows = [CodeLink(inquiry=inquiry, system=system, code=code) for system, code in found]
-    if not rows:
+def link_mentioned(inquiry: Inquiry, *texts: str) -> int:
+    """Link the catalog codes mentioned in the texts, in one INSERT ... SELECT against the catalog; return rows added."""
+    wanted = set()
+    for text in texts:
+        wanted |= candidates(text or "")
+    if not wanted:
         return 0
-    return len(CodeLink.objects.bulk_create(rows, ignore_conflicts=True))
+    qn = connection.ops.quote_name
+    link = {f.name: qn(f.column) for f in CodeLink._meta.concrete_fields}
+    catalog = {f.name: qn(f.column) for f in Code._meta.concrete_fields}
+    pairs = sorted(wanted)
+    where = " OR ".join([f"(c.{catalog['system']} = %s AND c.{catalog['code']} = %s)"] * len(pairs))
+    # One round trip instead of a SELECT then an INSERT: ingest must stay at a handful of queries per message.
+    sql = (
+        f"INSERT INTO {qn(CodeLink._meta.db_table)} ({link['inquiry']}, {link['system']}, {link['code']}, {link['origin']}, {link['added_at']}) "
+        f"SELECT %s, c.{catalog['system']}, c.{catalog['code']}, %s, %s FROM {qn(Code._meta.db_table)} c WHERE {where} "
+        "ON CONFLICT DO NOTHING"
+    )
+    params = [inquiry.pk, CodeLink.Origin.DETECTED, connection.ops.adapt_datetimefield_value(timezone.now())]
+    for system, code in pairs:
+        params += [system, code]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def validate(*, system: str, code: str) -> tuple[str, str]:

@@ -77,10 +77,10 @@ def receive(raw: bytes, *, source: str = RawMessage.Source.PIPE) -> ReceiveResul
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("receive() takes the raw message as bytes")
     raw = bytes(raw)
-    with transaction.atomic():
-        stored = RawMessage.objects.create(
-            raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), source=source, received_at=timezone.now()
-        )
+    # In autocommit this INSERT is its own transaction: the bytes are durable before anything else runs.
+    stored = RawMessage.objects.create(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), source=source, received_at=timezone.now()
+    )
     try:
         parsed = mailparse.parse(raw)
     except Exception as exc:  # noqa: BLE001 - whatever the parser trips on, the message is kept and flagged
@@ -136,13 +136,13 @@ def _process(stored: RawMessage, raw: bytes, parsed) -> ReceiveResult:
 
     if inquiry is not None:
         message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
-        code_links.link_detected(inquiry, code_links.detect(parsed.subject or "", parsed.text or ""))
+        code_links.link_mentioned(inquiry, parsed.subject or "", parsed.text or "")
         workflow.record_provider_reply(inquiry, message=message)
         return _done(stored, Outcome.REPLY, message, inquiry)
 
     inquiry = _new_inquiry(parsed, web=web)
     message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
-    code_links.link_detected(inquiry, code_links.detect(parsed.subject or "", parsed.text or ""))
+    code_links.link_mentioned(inquiry, parsed.subject or "", parsed.text or "")
     return _done(stored, Outcome.NEW_TICKET, message, inquiry)
 
 

@@ -78,7 +78,7 @@ def _event(inquiry: Inquiry, kind: str, *, by=None, at=None, **data) -> InquiryE
     return InquiryEvent.objects.create(inquiry=inquiry, kind=kind, actor=by, data=data, at=at or timezone.now())
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside ingest's transaction a savepoint would only cost round trips
 def create_inquiry(
     *,
     subject: str,
