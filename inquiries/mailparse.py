@@ -480,6 +480,7 @@ class _Extractor:
             return
         try:
             inner = email.message_from_bytes(content, policy=policy.default)
+            _raw_header_view(inner)
             self._walk(inner)
         except Exception as error:  # noqa: BLE001
             self.parsed.defects.append(f"S/MIME content is not a MIME entity: {error}")
