@@ -5,6 +5,7 @@ import importlib
 # Modules exposing load_starter_data() -> list[str] (lines to print). Add yours here.
 STARTER_LOADERS: list[str] = [
     "codes.starter",
+    "inquiries.starter",
 ]
 
 
