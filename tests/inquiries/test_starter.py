@@ -1,0 +1,18 @@
+"""`make run` starter data for the desk: canned responses and two demo questions, idempotent."""
+
+import pytest
+
+from inquiries import starter
+from inquiries.models import CannedResponse, Inquiry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_starter_data_loads_once_and_again_without_doubling():
+    first = starter.load_starter_data()
+    again = starter.load_starter_data()
+
+    assert first == ["Inquiry desk: 3 canned responses; demo questions: new_ticket, new_ticket"]
+    assert again == ["Inquiry desk: 3 canned responses; demo questions: duplicate, duplicate"]
+    assert Inquiry.objects.count() == 2 and CannedResponse.objects.count() == 3
+    assert set(Inquiry.objects.values_list("provider_email", flat=True)) == {"dana.whitfield@example.com", "billing@example.org"}
