@@ -27,6 +27,14 @@ MATRIX = {
     "/admin/inquiries/viewlog/": (LOGIN, LOGIN, DENY, OK, OK),
     "/api/v1/inquiries/": (DENY, DENY, DENY, OK, OK),
     "/ask/": (OK, OK, OK, OK, OK),
+    "/codes/cpt/62322/payments/": (OK, OK, OK, OK, OK),
+    "/fees/compare/": (OK, OK, OK, OK, OK),
+    "/fees/localities/": (OK, OK, OK, OK, OK),
+    "/api/v1/fees/localities/": (OK, OK, OK, OK, OK),
+    "/admin/codes/feerelease/": (LOGIN, LOGIN, OK, OK, OK),  # fee schedules: the team maintains, agents read
+    "/admin/codes/conversionfactor/": (LOGIN, LOGIN, OK, OK, OK),
+    "/admin/codes/physicianfee/": (LOGIN, LOGIN, OK, OK, OK),
+    "/admin/codes/ascrate/": (LOGIN, LOGIN, OK, OK, OK),
     "/api/schema/": (OK, OK, OK, OK, OK),
     "/api/v1/me/": (DENY, OK, OK, OK, OK),
 }

@@ -2,3 +2,4 @@
 
 from codes.admin import imports  # noqa: F401
 from codes.admin import guides  # noqa: F401
+from codes.admin import fees  # noqa: F401
