@@ -341,6 +341,8 @@ class _Extractor:
             self._tnef(part)
         elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime") and "signed" in _param(part, "smime-type"):
             self._opaque_signed(part)
+        elif ctype.startswith("multipart/"):  # no usable boundary: the parser left the body as one string
+            self.texts.append(_part_text(part))
         elif ctype in ("text/plain", "text/html") and not _is_attachment(part):
             text = _part_text(part)
             (self.htmls if ctype == "text/html" else self.texts).append(text)

@@ -637,3 +637,15 @@ def test_delivery_status_attachment_keeps_every_block():
     report = parsed.attachments[0].data.decode()
     assert report.startswith("Reporting-MTA: dns; mx.reimbursement.example.com")
     assert "Final-Recipient: rfc822; nobody@example.net" in report and "Status: 5.1.1" in report
+
+
+def test_header_the_modern_policy_chokes_on_falls_back_to_compat32():
+    """policy.default raises IndexError on 'boundary*'; the message is still read, with a defect saying so."""
+    raw = (
+        b"From: Broken Mailer <bm@example.com>\nSubject: odd header\nMessage-ID: <odd@example.com>\n"
+        b"Content-Type: multipart/mixed; boundary*\n\n--a\n\nQuestion about 62362\n"
+    )
+    parsed = mailparse.parse(raw, own_addresses=OURS)
+    assert (parsed.subject, parsed.from_address, parsed.message_id) == ("odd header", "bm@example.com", "odd@example.com")
+    assert "Question about 62362" in parsed.text
+    assert parsed.defects[0] == "modern e-mail policy failed (IndexError); parsed with compat32"
