@@ -87,7 +87,17 @@ class RawMessageAdmin(AgentsOnly, admin.ModelAdmin):
     list_display = ["__str__", "source", "outcome", "size", "received_at"]
     list_filter = ["outcome", "source"]
     exclude = ["raw"]
-    readonly_fields = ["sha256", "size", "source", "received_at", "outcome", "error", "duplicate_of", "reviewed_by", "reviewed_at"]
+    readonly_fields = [
+        "sha256",
+        "size",
+        "source",
+        "received_at",
+        "outcome",
+        "error",
+        "duplicate_of",
+        "reviewed_by",
+        "reviewed_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -21,7 +21,11 @@ class InquiryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _detail(self, inquiry: Inquiry) -> Response:
         workflow.log_view(inquiry, user=self.request.user, via=ViewLog.Via.API)
-        inquiry = self.get_queryset().prefetch_related("messages__attachments", "messages__author", "events__actor", "code_links", "participants").get(pk=inquiry.pk)
+        inquiry = (
+            self.get_queryset()
+            .prefetch_related("messages__attachments", "messages__author", "events__actor", "code_links", "participants")
+            .get(pk=inquiry.pk)
+        )
         return Response(serializers.InquiryDetailSerializer(inquiry, context=self.get_serializer_context()).data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -48,7 +52,9 @@ class InquiryViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.ReplyInput, responses=serializers.InquiryDetailSerializer)
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        return self._run(serializers.ReplyInput, lambda i, d, u: workflow.reply(i, body=d["body"], by=u, resolve_after=d["resolve"]))
+        return self._run(
+            serializers.ReplyInput, lambda i, d, u: workflow.reply(i, body=d["body"], by=u, resolve_after=d["resolve"])
+        )
 
     @extend_schema(request=serializers.BodyInput, responses=serializers.InquiryDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -76,7 +76,8 @@ def link_mentioned(inquiry: Inquiry, *texts: str) -> int:
     where = " OR ".join([f"(c.{catalog['system']} = %s AND c.{catalog['code']} = %s)"] * len(pairs))
     # One round trip instead of a SELECT then an INSERT: ingest must stay at a handful of queries per message.
     sql = (
-        f"INSERT INTO {qn(CodeLink._meta.db_table)} ({link['inquiry']}, {link['system']}, {link['code']}, {link['origin']}, {link['added_at']}) "
+        f"INSERT INTO {qn(CodeLink._meta.db_table)} "
+        f"({link['inquiry']}, {link['system']}, {link['code']}, {link['origin']}, {link['added_at']}) "
         f"SELECT %s, c.{catalog['system']}, c.{catalog['code']}, %s, %s FROM {qn(Code._meta.db_table)} c WHERE {where} "
         "ON CONFLICT DO NOTHING"
     )

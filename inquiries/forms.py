@@ -97,7 +97,10 @@ class AskForm(forms.Form):
     question = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=20_000,
-        help_text="Codes (ICD-10-CM, CPT, HCPCS), dates of service and setting help us answer. Please do not send more patient information than the question needs.",
+        help_text=(
+            "Codes (ICD-10-CM, CPT, HCPCS), dates of service and setting help us answer. "
+            "Please do not send more patient information than the question needs."
+        ),
     )
     attachments = MultipleFileField(required=False, help_text="Up to 5 files: PDF, images, text, Word or Excel.")
 

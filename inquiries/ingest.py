@@ -224,7 +224,9 @@ def _automatic_detail(parsed, kind: str) -> str:
     return f"Automatic reply ({parsed.auto_reply_reason or 'auto-reply headers'}); not answered."
 
 
-def _store_message(stored: RawMessage, parsed, fp: str, inquiry: Inquiry | None, *, direction: str, kind: str = "message") -> Message:
+def _store_message(
+    stored: RawMessage, parsed, fp: str, inquiry: Inquiry | None, *, direction: str, kind: str = "message"
+) -> Message:
     detail = _automatic_detail(parsed, kind) if kind != Message.Kind.MESSAGE else ""
     if parsed.defects:
         detail = (detail + " Parser notes: " + "; ".join(str(d) for d in parsed.defects[:10])).strip()
@@ -272,4 +274,3 @@ def _store_attachments(message: Message, attachments) -> None:
         rows.append(row)
     if rows:
         Attachment.objects.bulk_create(rows)
-

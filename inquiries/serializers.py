@@ -89,7 +89,9 @@ class InquiryDetailSerializer(InquirySerializer):
 
 
 class AssignInput(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(queryset=agents(), allow_null=True, help_text="User id of an agent; null unassigns.")
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=agents(), allow_null=True, help_text="User id of an agent; null unassigns."
+    )
 
 
 class BodyInput(serializers.Serializer):

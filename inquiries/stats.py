@@ -23,7 +23,10 @@ def per_week(*, weeks: int = 12, today: datetime.date | None = None) -> list[tup
     today = today or timezone.localdate()
     first = week_start(today) - datetime.timedelta(weeks=weeks - 1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
-    counts = Counter(week_start(timezone.localtime(at).date()) for at in Inquiry.objects.filter(created_at__gte=start).values_list("created_at", flat=True))
+    counts = Counter(
+        week_start(timezone.localtime(at).date())
+        for at in Inquiry.objects.filter(created_at__gte=start).values_list("created_at", flat=True)
+    )
     return [(first + datetime.timedelta(weeks=i), counts.get(first + datetime.timedelta(weeks=i), 0)) for i in range(weeks)]
 
 
@@ -51,7 +54,11 @@ def median_resolution_hours(*, since: datetime.datetime | None = None) -> float 
 
 def top_codes(*, limit: int = 10) -> list[tuple[str, int]]:
     """Return ('CPT 62362', number of inquiries) for the codes asked about most."""
-    rows = CodeLink.objects.values("system", "code").annotate(n=Count("inquiry", distinct=True)).order_by("-n", "system", "code")[:limit]
+    rows = (
+        CodeLink.objects.values("system", "code")
+        .annotate(n=Count("inquiry", distinct=True))
+        .order_by("-n", "system", "code")[:limit]
+    )
     return [(f"{CodeLink.System(r['system']).label} {code_links.display(r['system'], r['code'])}", r["n"]) for r in rows]
 
 

@@ -48,7 +48,9 @@ def _verbs(inquiry: Inquiry) -> list[tuple[str, str]]:
 def detail(request, pk: int):
     inquiry = _inquiry(pk)
     workflow.log_view(inquiry, user=request.user, via=ViewLog.Via.PAGE)
-    thread = inquiry.messages.select_related("author").prefetch_related(Prefetch("attachments", Attachment.objects.order_by("pk")))
+    thread = inquiry.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", Attachment.objects.order_by("pk"))
+    )
     reply_initial = {}
     canned_form = forms.CannedForm(request.GET if "canned" in request.GET else None)
     if canned_form.is_bound and canned_form.is_valid():
@@ -75,13 +77,21 @@ def detail(request, pk: int):
 
 # Each action: (form class, call) where call(inquiry, cleaned_data, user) runs one workflow function.
 ACTIONS = {
-    "reply": (forms.ReplyForm, lambda i, d, u: workflow.reply(i, body=d["body"], by=u, resolve_after=d["resolve"]), "Reply sent."),
+    "reply": (
+        forms.ReplyForm,
+        lambda i, d, u: workflow.reply(i, body=d["body"], by=u, resolve_after=d["resolve"]),
+        "Reply sent.",
+    ),
     "note": (forms.NoteForm, lambda i, d, u: workflow.add_note(i, body=d["body"], by=u), "Note added."),
     "assign": (forms.AssignForm, lambda i, d, u: workflow.assign(i, to=d["assignee"], by=u), "Assignee saved."),
     "status": (forms.StatusForm, lambda i, d, u: workflow.transition(i, to=d["status"], by=u), "Status changed."),
     "priority": (forms.PriorityForm, lambda i, d, u: workflow.set_priority(i, priority=d["priority"], by=u), "Priority saved."),
     "due": (forms.DueForm, lambda i, d, u: workflow.set_due(i, due_at=d["due_at"], by=u), "Due date saved."),
-    "link_code": (forms.CodeLinkForm, lambda i, d, u: workflow.link_code(i, system=d["system"], code=d["code"], by=u), "Code linked."),
+    "link_code": (
+        forms.CodeLinkForm,
+        lambda i, d, u: workflow.link_code(i, system=d["system"], code=d["code"], by=u),
+        "Code linked.",
+    ),
     "add_participant": (
         forms.ParticipantForm,
         lambda i, d, u: workflow.add_participant(i, email=d["email"], name=d["name"], by=u),
@@ -99,7 +109,9 @@ def action(request, pk: int, name: str):
     form_class, call, done = ACTIONS[name]
     form = form_class(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(errs)}" if field != "__all__" else " ".join(errs) for field, errs in form.errors.items())
+        errors = "; ".join(
+            f"{field}: {' '.join(errs)}" if field != "__all__" else " ".join(errs) for field, errs in form.errors.items()
+        )
         messages.error(request, f"Not saved. {errors}")
         return redirect(inquiry)
     try:
@@ -138,7 +150,9 @@ def attachment(request, pk: int):
         raise Http404("This attachment was over the size limit; it is kept only in the raw message.")
     if item.message.inquiry_id:
         workflow.log_view(item.message.inquiry_id, user=request.user, via=ViewLog.Via.DOWNLOAD)
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename, content_type="application/octet-stream")
+    response = FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=item.filename, content_type="application/octet-stream"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -170,7 +184,9 @@ def raw_message(request, pk: int):
 @support_agent_required
 @require_POST
 def quarantine_reviewed(request, pk: int):
-    RawMessage.objects.filter(pk=pk, outcome=RawMessage.Outcome.QUARANTINED).update(reviewed_by=request.user, reviewed_at=timezone.now())
+    RawMessage.objects.filter(pk=pk, outcome=RawMessage.Outcome.QUARANTINED).update(
+        reviewed_by=request.user, reviewed_at=timezone.now()
+    )
     messages.success(request, "Marked as dealt with.")
     return redirect("inquiries:quarantine")
 
@@ -179,9 +195,7 @@ def quarantine_reviewed(request, pk: int):
 def dashboard(request):
     weekly = stats.per_week()
     context = {
-        "weekly_chart": charts.bar_chart(
-            "Inquiries per week", [(monday.strftime("%b %d"), count) for monday, count in weekly]
-        ),
+        "weekly_chart": charts.bar_chart("Inquiries per week", [(monday.strftime("%b %d"), count) for monday, count in weekly]),
         "codes_chart": charts.bar_chart("Top codes asked about", stats.top_codes(), horizontal=True),
         "first_response": stats.median_first_response_hours(),
         "resolution": stats.median_resolution_hours(),
@@ -201,7 +215,11 @@ def ask_question(request):
             return render(
                 request,
                 "inquiries/ask.html",
-                {**sla, "form": form, "error": "Too many questions from your address. Please try again in an hour, or e-mail us."},
+                {
+                    **sla,
+                    "form": form,
+                    "error": "Too many questions from your address. Please try again in an hour, or e-mail us.",
+                },
                 status=429,
             )
         if form.is_valid():

@@ -205,7 +205,9 @@ def set_due(inquiry: Inquiry, *, due_at: datetime.datetime | None, by: AbstractB
     if old != due_at:
         inquiry.due_at = due_at
         inquiry.save(update_fields=["due_at", "updated_at"])
-        _event(inquiry, Kind.DUE, by=by, **{"from": old.isoformat() if old else None, "to": due_at.isoformat() if due_at else None})
+        _event(
+            inquiry, Kind.DUE, by=by, **{"from": old.isoformat() if old else None, "to": due_at.isoformat() if due_at else None}
+        )
     return inquiry
 
 
@@ -294,7 +296,9 @@ def _deliver(inquiry_id: int, message_pk: int, email) -> None:
         mail.send(email)
     except Exception as exc:  # noqa: BLE001 - any transport error must reach the agents, not a 500
         logger.exception("Reply %s of inquiry %s could not be sent", message_pk, inquiry_id)
-        InquiryEvent.objects.create(inquiry_id=inquiry_id, kind=Kind.MAIL_FAILED, data={"message": message_pk, "error": str(exc)[:500]})
+        InquiryEvent.objects.create(
+            inquiry_id=inquiry_id, kind=Kind.MAIL_FAILED, data={"message": message_pk, "error": str(exc)[:500]}
+        )
 
 
 @transaction.atomic

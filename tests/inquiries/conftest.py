@@ -37,12 +37,19 @@ def corpus_tickets(db) -> dict[int, Inquiry]:
     tickets = {}
     for pk, (provider, our_id) in CORPUS_TICKETS.items():
         inquiry = Inquiry.objects.create(
-            pk=pk, subject="Coverage question: pump refill J2274 with G89.29", provider_email=provider, status=Inquiry.Status.WAITING
+            pk=pk,
+            subject="Coverage question: pump refill J2274 with G89.29",
+            provider_email=provider,
+            status=Inquiry.Status.WAITING,
         )
         Participant.objects.create(inquiry=inquiry, email=provider, role=Participant.Role.FROM)
         if pk == 1042:
             Message.objects.create(
-                inquiry=inquiry, direction=Message.Direction.IN, message_id=NEW_QUESTION_ID, fingerprint="0" * 64, from_address=provider
+                inquiry=inquiry,
+                direction=Message.Direction.IN,
+                message_id=NEW_QUESTION_ID,
+                fingerprint="0" * 64,
+                from_address=provider,
             )
         Message.objects.create(inquiry=inquiry, direction=Message.Direction.OUT, message_id=our_id, references=[NEW_QUESTION_ID])
         tickets[pk] = inquiry

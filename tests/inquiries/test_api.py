@@ -35,7 +35,9 @@ def test_retrieve_returns_the_thread_and_is_logged(agent_api, agent_user):
 
     (message,) = body["messages"]
     assert message["from_address"] == "juergen.mueller@example.net"
-    assert [(a["filename"], a["size"]) for a in message["attachments"]] == [("Ablehnungsbescheid M\u00e4rz 2026 \u2013 Pumpe.pdf", 3000)]
+    assert [(a["filename"], a["size"]) for a in message["attachments"]] == [
+        ("Ablehnungsbescheid M\u00e4rz 2026 \u2013 Pumpe.pdf", 3000)
+    ]
     assert body["participants"] == [{"email": "juergen.mueller@example.net", "name": "J\u00fcrgen M\u00fcller", "role": "from"}]
     assert ViewLog.objects.get().via == "api" and ViewLog.objects.get().user == agent_user
 

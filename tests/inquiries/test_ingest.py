@@ -191,7 +191,10 @@ def test_reply_to_is_the_contact_and_cc_is_never_subscribed():
 
     inquiry = result.inquiry
     assert (inquiry.provider_email, inquiry.provider_name) == ("billing@example.com", "Sarah Lee")
-    assert set(inquiry.participants.values_list("email", "role")) == {("sarah.lee@example.com", "from"), ("billing@example.com", "reply_to")}
+    assert set(inquiry.participants.values_list("email", "role")) == {
+        ("sarah.lee@example.com", "from"),
+        ("billing@example.com", "reply_to"),
+    }
     assert result.message.cc == "mark.evans@example.com"
     assert workflow.recipients(inquiry) == ["billing@example.com"]
 

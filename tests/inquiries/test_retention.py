@@ -52,7 +52,10 @@ def test_anonymise_keeps_statistics_and_removes_the_person(old_closed):
     assert Inquiry.objects.get(pk=fresh.pk).subject.startswith("Coverage question")
     assert RawMessage.objects.count() == 1  # the fresh one
     # Anonymised tickets are not reachable by token or Message-ID any more.
-    reply = b"From: ian.fraser@example.org\r\nSubject: Re: files [RD-%d]\r\nMessage-ID: <x1@example.org>\r\n\r\nhello\r\n" % inquiry.pk
+    reply = (
+        b"From: ian.fraser@example.org\r\nSubject: Re: files [RD-%d]\r\nMessage-ID: <x1@example.org>\r\n\r\nhello\r\n"
+        % inquiry.pk
+    )
     assert ingest.receive(reply).inquiry != inquiry
 
 

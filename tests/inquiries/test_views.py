@@ -170,7 +170,7 @@ def test_dashboard_shows_weekly_counts_medians_and_top_codes(agent_client):
     assert response.context["resolution"] == 8.0
     assert response.context["codes_chart"].bars[0].label == "CPT 62362" and response.context["codes_chart"].bars[0].value == 3
     html = response.content.decode()
-    assert '<svg role="img"' in html and "<title id=\"weekly-title\">Inquiries per week</title>" in html
+    assert '<svg role="img"' in html and '<title id="weekly-title">Inquiries per week</title>' in html
 
 
 def test_weekly_counts_include_empty_weeks():

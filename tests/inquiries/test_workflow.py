@@ -21,10 +21,26 @@ CHICAGO = ZoneInfo("America/Chicago")
 @pytest.mark.parametrize(
     ("start", "days", "due"),
     [
-        (datetime.datetime(2026, 12, 4, 15, 0, tzinfo=CHICAGO), 2, datetime.datetime(2026, 12, 8, 15, 0, tzinfo=CHICAGO)),  # Fri -> Tue
-        (datetime.datetime(2026, 12, 1, 9, 30, tzinfo=CHICAGO), 2, datetime.datetime(2026, 12, 3, 9, 30, tzinfo=CHICAGO)),  # Tue -> Thu
-        (datetime.datetime(2026, 12, 5, 22, 0, tzinfo=CHICAGO), 1, datetime.datetime(2026, 12, 8, 9, 0, tzinfo=CHICAGO)),  # Sat -> Mon 9:00 + 1
-        (datetime.datetime(2026, 12, 3, 12, 0, tzinfo=CHICAGO), 5, datetime.datetime(2026, 12, 10, 12, 0, tzinfo=CHICAGO)),  # a week
+        (
+            datetime.datetime(2026, 12, 4, 15, 0, tzinfo=CHICAGO),
+            2,
+            datetime.datetime(2026, 12, 8, 15, 0, tzinfo=CHICAGO),
+        ),  # Fri -> Tue
+        (
+            datetime.datetime(2026, 12, 1, 9, 30, tzinfo=CHICAGO),
+            2,
+            datetime.datetime(2026, 12, 3, 9, 30, tzinfo=CHICAGO),
+        ),  # Tue -> Thu
+        (
+            datetime.datetime(2026, 12, 5, 22, 0, tzinfo=CHICAGO),
+            1,
+            datetime.datetime(2026, 12, 8, 9, 0, tzinfo=CHICAGO),
+        ),  # Sat -> Mon 9:00 + 1
+        (
+            datetime.datetime(2026, 12, 3, 12, 0, tzinfo=CHICAGO),
+            5,
+            datetime.datetime(2026, 12, 10, 12, 0, tzinfo=CHICAGO),
+        ),  # a week
     ],
 )
 def test_due_date_counts_business_days_only(start, days, due):
@@ -152,10 +168,9 @@ def test_reply_is_mailed_after_commit_with_threading_headers(agent_user, mailout
 @pytest.mark.django_db
 def test_a_rolled_back_reply_is_never_sent(agent_user, mailoutbox, django_capture_on_commit_callbacks):
     inquiry = InquiryFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            workflow.reply(inquiry, body="Hello", by=agent_user)
-            raise RuntimeError("something failed later in the request")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        workflow.reply(inquiry, body="Hello", by=agent_user)
+        raise RuntimeError("something failed later in the request")
     assert mailoutbox == []
     assert not Message.objects.filter(direction="out").exists()
 
