@@ -88,14 +88,32 @@ def load_release(
     release.imported_by = user if getattr(user, "pk", None) else None
     release.save()
     model.objects.filter(release=release).delete()
-    total = len(unique)
-    for start in range(0, total, BATCH):
-        model.objects.bulk_create([model(release=release, line=line, **fields) for line, fields in unique[start : start + BATCH]])
-        progress(min(start + BATCH, total), total)
+    _insert(model, release, unique, progress)
     _renumber_effective_to(kind)
     counts, report = _compare(before, unique, key_fields, compare_fields)
     report["baseline"] = str(baseline) if baseline else None
     return ImportResult(kind=kind, source=source.name, release=str(release), counts=counts, report=report)
+
+
+def _insert(model, release, rows: list[tuple[int, dict]], progress: Progress) -> None:
+    """Write the rows: COPY on PostgreSQL (psycopg 3's copy protocol, ~10x bulk INSERT), bulk_create elsewhere."""
+    from django.db import connection
+
+    total = len(rows)
+    if connection.vendor == "postgresql":
+        names = ["release", "line", *rows[0][1]]
+        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in names)
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for done, (line, fields) in enumerate(rows, start=1):
+                copy.write_row([release.pk, line, *fields.values()])
+                if done % BATCH == 0:
+                    progress(done, total)
+        progress(total, total)
+        return
+    for start in range(0, total, BATCH):
+        model.objects.bulk_create([model(release=release, line=line, **fields) for line, fields in rows[start : start + BATCH]])
+        progress(min(start + BATCH, total), total)
 
 
 def _deduplicate(rows, *, key_fields, exact_ok: bool, file: str) -> list[tuple[int, dict]]:
