@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
 from codes import catalog
-from codes.models import CodeSystem, CodeVersion, Guide, GuideEntry, GuideNote, GuideSection
+from codes.models import Code, CodeSystem, CodeVersion, Guide, GuideEntry, GuideNote, GuideSection
 from codes.models.catalog import display_code, normalize_code
 
 NATIONAL = "national"
@@ -158,14 +158,23 @@ def _diagnosis_flags(code: str, versions: list[CodeVersion], *, year: int) -> li
     return flags
 
 
-def _url(code) -> str:
+def _code_url_pattern() -> str:
+    """Return the code page address with {system} and {code} slots: one reverse() per page, not per code."""
     try:
-        return code.get_absolute_url()
-    except NoReverseMatch:  # the code page is not routed (yet): show the code without a link
+        return (
+            reverse("codes:code_detail", kwargs={"system": "SYSTEM", "code": "CODE"})
+            .replace("SYSTEM", "{system}")
+            .replace("CODE", "{code}")
+        )
+    except NoReverseMatch:  # the code page is not routed: codes are shown without a link
         return ""
 
 
-def _diagnosis_row(version_by_code: dict[str, list[CodeVersion]], code: str, *, year: int) -> Row:
+def _url(code, pattern: str) -> str:
+    return pattern.format(system=code.system, code=code.code) if pattern else ""
+
+
+def _diagnosis_row(version_by_code: dict[str, list[CodeVersion]], code: str, *, year: int, url: str) -> Row:
     versions = version_by_code.get(code, [])
     start, end = _year_span(year)
     current = _overlapping(versions, start, end)
@@ -173,7 +182,7 @@ def _diagnosis_row(version_by_code: dict[str, list[CodeVersion]], code: str, *, 
     return Row(
         code=display_code(CodeSystem.ICD10CM, code),
         description=latest.description if latest else "",
-        url=_url(latest.code) if latest else "",
+        url=_url(latest.code, url) if latest else "",
         billable=latest.billable if latest and current else None,
         flags=_diagnosis_flags(code, versions, year=year),
     )
@@ -182,41 +191,47 @@ def _diagnosis_row(version_by_code: dict[str, list[CodeVersion]], code: str, *, 
 def diagnosis_table(section: GuideSection, *, year: int) -> Table:
     """Return the diagnosis codes by group, each range expanded to its codes (billable ones marked): one query."""
     entries = list(section.entries.all())
-    wanted = Q()
-    for entry in entries:
-        low, high = _bounds(entry.code_text)
-        wanted |= Q(code__code__gte=low) & (Q(code__code__lte=high) | Q(code__code__startswith=high))
+    # One indexed range scan per entry, UNIONed into one statement (an OR of ranges scans the whole code
+    # table); codes are [0-9A-Z] and at most 7 long, so high + "ZZZZZZZ" bounds every descendant of high.
+    # catalog.in_bounds decides membership afterwards. Two queries, however many entries and codes.
+    scans = [
+        Code.objects.filter(system=CodeSystem.ICD10CM, code__range=(low, high + "ZZZZZZZ"))
+        .order_by()
+        .values_list("id", flat=True)
+        for low, high in (_bounds(entry.code_text) for entry in entries)
+    ]
+    code_ids = list(scans[0].union(*scans[1:])) if scans else []
     start, end = datetime.date(year - 1, 1, 1), datetime.date(year, 12, 31)
     versions = (
-        CodeVersion.objects.filter(code__system=CodeSystem.ICD10CM)
+        CodeVersion.objects.filter(code_id__in=code_ids)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=start), effective_from__lte=end)
-        .filter(wanted)
-        .select_related("code")
+        .select_related("code", "release")
         .order_by("code__code", "effective_from")
-        if entries
-        else CodeVersion.objects.none()
     )
     by_code: dict[str, list[CodeVersion]] = defaultdict(list)
     for version in versions:
         by_code[version.code.code].append(version)
     groups = _groups(section)
+    url = _code_url_pattern()
     for entry in entries:
         low, high = _bounds(entry.code_text)
         if entry.is_range:
             members = [c for c in by_code if catalog.in_bounds(c, low, high)]
             row = Row(code=entry.code_text, description=entry.label, note=entry.note)
-            row.children = [_diagnosis_row(by_code, c, year=year) for c in members]
+            row.children = [_diagnosis_row(by_code, c, year=year, url=url) for c in members]
             row.children = [child for child in row.children if not child.flags or child.billable is not None]
             if not row.children:
                 row.flags.append(f"No code of {entry.code_text} is in the loaded ICD-10-CM releases for {year}.")
         else:
             code = normalize_code(entry.code_text)
-            row = _diagnosis_row(by_code, code, year=year)
+            row = _diagnosis_row(by_code, code, year=year, url=url)
             row.note = entry.note
             if entry.label and not row.description:
                 row.description = entry.label
             if row.billable is False:
-                row.children = [_diagnosis_row(by_code, c, year=year) for c in by_code if c.startswith(code) and c != code]
+                row.children = [
+                    _diagnosis_row(by_code, c, year=year, url=url) for c in by_code if c.startswith(code) and c != code
+                ]
         groups[entry.group].rows.append(row)
     return Table(section, list(groups.values()), _section_notes(section))
 
@@ -508,6 +523,11 @@ def build_page(guide: Guide, *, year: int, locality: str = NATIONAL, cents: bool
             for entry in section.entries.all():
                 groups[entry.group].rows += _procedure_rows(section.kind, entry, now, before, year=year)
             table = Table(section, list(groups.values()), _section_notes(section))
+            url = _code_url_pattern()
+            for group in table.groups:
+                for row in group.rows:
+                    system = CodeSystem.CPT if row.code[:1].isdigit() else CodeSystem.HCPCS
+                    row.url = url.format(system=system, code=row.code) if url else ""
         money_columns = previous_year if section.kind != GuideSection.Kind.DIAGNOSES else None
         table.columns = _table_columns(section.kind, previous_year=money_columns)
         table.width = 2 + len(table.columns)

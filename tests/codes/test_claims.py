@@ -1,4 +1,4 @@
-"""The claim check on the real ICD-10-CM FY2021 and FY2025 releases and the January 2022 ASC addenda."""
+"""The claim check on the real ICD-10-CM FY2021 release, the 2022 and 2023 RVU files and the January 2022 ASC addenda."""
 
 from pathlib import Path
 
@@ -14,8 +14,8 @@ PTP_FILE = Path(__file__).parent / "data" / "ncci" / "ccipra-v281r0-f1.txt"
 
 @pytest.fixture(scope="module")
 def real_files(cms_data_dir, django_db_setup, django_db_blocker):
-    asc = ["cms/2022/ASC_Addendum_AA_2022_JAN.csv", "cms/2022/ASC_Addendum_BB_2022_JAN.csv"]
-    flush = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + guide_data.ICD_FY2025 + asc)
+    files = ["cms/2022/PPRRVU22_JAN.csv", "cms/2023/PPRRVU23_JAN.csv"] + guide_data.CMS_2022[2:4]  # RVU files and ASC AA/BB
+    flush = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + files)
     yield cms_data_dir
     flush()
 
@@ -86,10 +86,12 @@ def test_a_code_without_its_seventh_character_is_incomplete(checked):
 
 
 def test_a_code_ended_before_the_date_of_service_is_not_valid_then(checked):
-    (finding,) = findings(checked("O35.0XX0", date_of_service="2025-06-01", procedures=[]), "code_set")
-    assert finding["rule"] == "not-valid-on-date"
-    assert "not valid on 2025-06-01" in finding["message"] and "ended on" in finding["message"]
-    assert findings(checked("O35.0XX0", date_of_service="2022-06-01"), "code_set") == []
+    # 0163T is in the January 2022 RVU file and gone from 2023's: the catalog ends it on 2022-12-31.
+    response = checked("G89.29", procedures=["0163T"], setting="office", date_of_service="2023-06-01")
+    (finding,) = findings(response, "code_set")
+    assert finding["rule"] == "not-valid-on-date" and finding["codes"] == ["0163T"]
+    assert finding["message"] == "0163T was not valid on 2023-06-01: it ended on 2022-12-31."
+    assert findings(checked("G89.29", procedures=["0163T"], setting="office", date_of_service="2022-06-01"), "code_set") == []
 
 
 def test_chronic_pain_asks_for_documentation(checked):
