@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from inquiries import ask, charts, code_links, forms, stats, workflow
+from inquiries import ask, charts, code_links, forms, ingest, stats, workflow
 from inquiries.filters import ACTIVE, InquiryFilter
 from inquiries.models import Attachment, Inquiry, Message, RawMessage, ViewLog
 from reimbursement.access import support_agent_required
@@ -162,11 +162,15 @@ def attachment(request, pk: int):
 def quarantine(request):
     rows = RawMessage.objects.filter(outcome=RawMessage.Outcome.QUARANTINED, reviewed_at__isnull=True).defer("raw")
     unmatched = Message.objects.filter(inquiry__isnull=True).select_related("raw_message").order_by("-created_at")[:100]
-    return render(
-        request,
-        "inquiries/quarantine.html",
-        {"page_obj": Paginator(rows, 50).get_page(request.GET.get("page")), "unmatched": unmatched},
-    )
+    stuck = RawMessage.objects.filter(
+        outcome=RawMessage.Outcome.PENDING, received_at__lt=timezone.now() - ingest.PENDING_GRACE
+    ).exclude(source=RawMessage.Source.OUTBOUND)
+    context = {
+        "page_obj": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "unmatched": unmatched,
+        "pending": stuck.defer("raw")[:100],
+    }
+    return render(request, "inquiries/quarantine.html", context)
 
 
 @support_agent_required

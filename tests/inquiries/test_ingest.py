@@ -1,11 +1,16 @@
 """ingest.receive on the real .eml corpus: where each message lands and what happens to it."""
 
+import datetime
 import hashlib
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from inquiries import ingest, workflow
 from inquiries.models import Attachment, Inquiry, InquiryEvent, Message, Participant, RawMessage
+from tests.factories import PASSWORD
 from tests.inquiries.conftest import NEW_QUESTION_ID, eml
 from tests.inquiries.test_mailparse import CORPUS
 
@@ -221,3 +226,21 @@ def test_web_form_message_never_joins_an_existing_ticket(corpus_tickets):
 def test_receive_refuses_text():
     with pytest.raises(TypeError):
         ingest.receive("From: a@example.com\n\nhi")
+
+
+def test_a_message_stored_but_never_processed_is_processed_later(client, agent_user):
+    raw = eml("new_question_outlook.eml")
+    # What a crash between the durable store and the processing commit leaves behind.
+    stored = RawMessage.objects.create(
+        raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), received_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    client.login(username=agent_user.username, password=PASSWORD)
+    assert list(client.get("/inquiries/quarantine/").context["pending"]) == [stored]
+
+    out = StringIO()
+    call_command("process_pending_mail", stdout=out)
+
+    assert out.getvalue().strip() == "1 new_ticket"
+    assert RawMessage.objects.get(pk=stored.pk).outcome == "new_ticket"
+    assert Inquiry.objects.get().subject == "Coverage question: pump refill J2274 with G89.29"
+    assert ingest.process_pending() == []
