@@ -23,6 +23,7 @@ Interfaces other modules rely on (keep stable):
     compare_years(codes, *, year_a, year_b, locality="national") -> list[Change]   (compare view and API)
     current_payments(code) -> list[tuple[str, Decimal]]  (latest year, national; for short figure lines)
     round_whole_dollars(amount) -> Decimal               (display like printed guides; not for arithmetic)
+    physician_whole_dollars(payment, *, setting, gpci=None) -> Decimal | None   (whole dollars from the exact amount)
     available_years(kind: str) -> list[int]            kind: pfs, gpci, asc, opps, dmepos, asp
     localities(*, year=None, on=None) -> list[LocalityOption]   (national first)
 
@@ -206,20 +207,6 @@ def physician_amount(
     return round_dollars(rvus * conversion_factor)
 
 
-def physician_whole_dollars(payment: PhysicianPayment, *, setting: str, gpci: Gpci) -> Decimal | None:
-    """Return a PFS amount in whole dollars, rounded once from the unrounded fee as printed guides do.
-
-    Rounding the cents amount again would turn 303.496 into 303.50 and then $304 (62365 facility, 2022);
-    the guide and DOMAIN.md section C round the fee itself: $303. Added for the guide pages (codes/guides.py).
-    """
-    cents = payment.non_facility_amount if setting == "office" else payment.facility_amount
-    if cents is None or payment.conversion_factor is None:
-        return None
-    pe_rvu = payment.non_facility_pe_rvu if setting == "office" else payment.facility_pe_rvu
-    rvus = weighted_rvus(work_rvu=payment.work_rvu, pe_rvu=pe_rvu, mp_rvu=payment.mp_rvu, gpci=gpci)
-    return round_whole_dollars(rvus * payment.conversion_factor)
-
-
 def non_participating_amount(exact_fee: Decimal) -> Decimal:
     """Return the non-participating amount, 95% of the unrounded fee schedule amount."""
     return round_dollars(exact_fee * NON_PAR_RATE)
@@ -309,6 +296,8 @@ class PhysicianPayment:
     pctc_indicator: str
     multiple_procedure: str
     bilateral_surgery: str
+    non_facility_exact: Decimal | None = None  # unrounded, for display rules such as whole dollars
+    facility_exact: Decimal | None = None
     non_facility_non_par: Decimal | None = None
     facility_non_par: Decimal | None = None
     non_facility_limiting_charge: Decimal | None = None
@@ -528,6 +517,7 @@ def price_physician_row(
         bilateral_surgery=row.bilateral_surgery,
         explanation=explanation,
     )
+    payment.non_facility_exact, payment.facility_exact = exact["office"], exact["facility"]
     if exact["office"] is not None:
         payment.non_facility_non_par = non_participating_amount(exact["office"])
         payment.non_facility_limiting_charge = limiting_charge(exact["office"])
@@ -537,6 +527,17 @@ def price_physician_row(
     if payment.non_facility_non_par is not None or payment.facility_non_par is not None:
         explanation.arithmetic.append("Non-participating = 95% of the fee; limiting charge = 115% of that (fee x 1.0925)")
     return payment
+
+
+def physician_whole_dollars(payment: PhysicianPayment, *, setting: str, gpci: Gpci | None = None) -> Decimal | None:
+    """Return the office or facility amount in whole dollars, rounded half-up once from the unrounded amount.
+
+    Printed guides show whole dollars; rounding the exact amount (not the cents) is what reproduces them
+    (62365 facility: 303.496 -> $303, while 303.50 -> $304; used by codes/guides.py). `gpci` is accepted
+    for callers that hold it; the payment already carries its locality's (and budget-neutrality) arithmetic.
+    """
+    exact = payment.non_facility_exact if setting == "office" else payment.facility_exact
+    return None if exact is None else round_whole_dollars(exact)
 
 
 def price_asc_row(row, *, addendum: str, release: str, year: int, asc_cf: Decimal | None = None) -> AscPayment:

@@ -75,8 +75,9 @@ CMS_PHYSICIAN = {
 }
 # Known, explained differences (DOMAIN.md section 0): the guide truncated x.50/x.51, half-up gives one more.
 OFFICE_DIFFERENCES = {"62327": "276.50 -> guide 276", "62367": "32.53 -> guide 32", "62369": "95.51 -> guide 95"}
-# Not listed in DOMAIN.md but the same kind: facility 62365 is 303.50 in the CMS file; half-up gives 304, the guide 303.
-FACILITY_DIFFERENCES = {"62365": "303.50 -> guide 303"}
+# Not listed in DOMAIN.md: facility 62365 is 303.50 in cents (half-up $304) but the exact fee is 303.496 -> the
+# guide's $303; pricing.physician_whole_dollars (whole dollars from the exact fee) reproduces it.
+FACILITY_DIFFERENCES = {"62365": "303.50 -> guide 303 (exact 303.496)"}
 
 
 def national_2022(codes):
@@ -99,6 +100,7 @@ def test_guide_physician_values_reproduced_to_the_cent():
         assert (row.non_facility_amount, row.facility_amount) == (office, facility), code
         assert row.conversion_factor == D("34.6062")
         guide_office, guide_facility = GUIDE_PHYSICIAN[code]
+        assert pricing.physician_whole_dollars(row, setting="facility") == guide_facility, code
         if code in FACILITY_DIFFERENCES:
             assert pricing.round_whole_dollars(facility) == guide_facility + 1, FACILITY_DIFFERENCES[code]
         else:

@@ -249,6 +249,18 @@ def test_modifier_rows_are_priced_separately_75809():
     assert professional.facility_amount == D("23.53") and professional.modifier == "26"
 
 
+@pytest.mark.parametrize(
+    ("total", "cents", "whole"),
+    [(D("8.77"), D("303.50"), D("303")), (D("7.99"), D("276.50"), D("277")), (D("4.17"), D("144.31"), D("144"))],
+)
+def test_physician_whole_dollars_rounds_the_exact_fee_once(total, cents, whole):
+    # 8.77 x 34.6062 = 303.496...: cents say 303.50 (-> 304), the exact fee says $303 (the 2022 guide's 62365 facility).
+    payment = price(rvu_row(work_rvu=total, non_facility_pe_rvu=D("0"), facility_pe_rvu=D("0"), mp_rvu=D("0")))
+    assert payment.facility_amount == cents
+    assert pricing.physician_whole_dollars(payment, setting="facility") == whole
+    assert pricing.physician_whole_dollars(price(rvu_row(status_code="C")), setting="office") is None
+
+
 def test_budget_neutrality_adjusts_work_only():
     payment = pricing.price_physician_row(
         rvu_row(),
