@@ -1,9 +1,14 @@
 """/api/v1/inquiries/: agents list and read tickets (each read logged) and act through the workflow."""
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
 
 from inquiries import ingest
 from inquiries.models import Inquiry, ViewLog
+from reimbursement.wsgi import application
 from tests.factories import InquiryFactory
 from tests.inquiries.conftest import eml
 
@@ -72,3 +77,24 @@ def test_workflow_refusals_are_400_with_a_message(agent_api):
     assert bad.status_code == 400 and "body" in bad.json()["errors"]
     assert agent_api.post(f"/api/v1/inquiries/{inquiry.pk}/assign/", {"assignee": 999999}, format="json").status_code == 400
     assert agent_api.get("/api/v1/inquiries/999999/").status_code == 404
+
+
+inquiry_schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(path_regex="^/api/v1/inquiries/")
+
+
+@pytest.fixture
+def agent_token(agent_user):
+    return Token.objects.create(user=agent_user).key
+
+
+@inquiry_schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_agent_requests_never_get_a_server_error(case, agent_token, a_ticket):
+    """Whatever an agent sends to the inquiry API (generated from the schema), the answer is never a 5xx."""
+    case.call_and_validate(headers={"Authorization": f"Token {agent_token}"}, checks=[not_a_server_error])
+
+
+@pytest.fixture
+def a_ticket():
+    """A real ticket so generated ids sometimes hit one."""
+    return ingest.receive(eml("new_question_outlook.eml")).inquiry
