@@ -22,6 +22,15 @@ DATA = Path(__file__).parent / "data" / "fees"
 PPRRVU_SMALL = DATA / "PPRRVU24_JAN_small.csv"
 
 
+def ensure_conversion_factors() -> None:
+    """Re-seed the migration's conversion factors: a transactional test (live_server) flushes them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("codes.migrations.0006_conversion_factors").seed(apps, None)
+
+
 def source(path: Path) -> SourceFile:
     return SourceFile(name=path.name, path=path)
 
@@ -494,6 +503,7 @@ def test_every_small_file_is_recognised_by_its_importer(tmp_path):
 
 @pytest.mark.django_db
 def test_2024_conversion_factor_switches_on_march_9(tmp_path):
+    ensure_conversion_factors()
     registry.run_import([PPRRVU_SMALL, gpci_workbook(tmp_path / "GPCI2024.xlsx")])
     before = pricing.physician_payments(["62322"], on=date(2024, 3, 8))["62322"][0]
     after = pricing.physician_payments(["62322"], on=date(2024, 3, 9))["62322"][0]

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from codes import pricing
 from codes.importers import registry
+from tests.codes.test_fee_importers import ensure_conversion_factors
 
 pytestmark = [pytest.mark.cms_data, pytest.mark.django_db]
 
@@ -34,6 +35,7 @@ FILES_2023 = [
 def real_fees(django_db_setup, django_db_blocker, cms_data_dir):
     """Import 2022, then 2023 (the yearly roll-over), once; roll everything back after the module."""
     with django_db_blocker.unblock(), transaction.atomic():
+        ensure_conversion_factors()
         results = registry.run_import([cms_data_dir / name for name in FILES_2022])
         results += registry.run_import([cms_data_dir / name for name in FILES_2023])
         fee_kinds = {"pfs", "gpci", "asc_aa", "asc_bb", "opps"}  # the catalog's importers read some of these files too
