@@ -42,3 +42,7 @@ def test_agent_answers_a_new_inquiry_with_a_canned_response(page, live_server, a
     assert sent.to == ["maria.gonzalez@example.com"]
     assert "Thank you for asking about HCPCS J2274, ICD-10-CM G89.29." in sent.body and "95990" in sent.body
     assert page.locator(".status").first.inner_text() == "Resolved"
+
+    page.get_by_role("link", name="Dashboard").click()
+    assert page.locator("svg[role=img] title").first.text_content() == "Inquiries per week"
+    page.screenshot(path=str(artifacts_dir / "inquiry-dashboard.png"), full_page=True)
