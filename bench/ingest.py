@@ -221,9 +221,10 @@ def setup_database() -> None:
 
 
 def reset() -> None:
-    """Empty the benchmark database's inquiry tables."""
-    from inquiries.models import Inquiry, RawMessage
+    """Empty the benchmark database's inquiry tables (notes that matched no ticket have no inquiry to cascade from)."""
+    from inquiries.models import Inquiry, Message, RawMessage
 
+    Message.objects.all().delete()
     RawMessage.objects.all().delete()
     Inquiry.objects.all().delete()
 
@@ -283,10 +284,27 @@ def reconcile(total: int) -> str:
     )
 
 
+def exclusive(url: str):
+    """Return a connection holding an advisory lock on the benchmark database: two runs would empty each other's tables."""
+    import environ
+    import psycopg
+
+    config = environ.Env.db_url_config(url)
+    if "postgresql" not in config["ENGINE"]:
+        return None
+    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
+    conn = psycopg.connect(host=host, port=port, user=config["USER"], dbname=config["NAME"], autocommit=True)
+    if not conn.execute("SELECT pg_try_advisory_lock(6006)").fetchone()[0]:
+        print("another bench/ingest.py run holds this database; waiting for it to finish")
+        conn.execute("SELECT pg_advisory_lock(6006)")
+    return conn
+
+
 def main() -> None:
     rng = random.Random(6)
     messages = generate(rng)
     setup_database()
+    lock = exclusive(os.environ["DATABASE_URL"])  # noqa: F841 - held until the process exits
     from django.conf import settings
     from django.db import connection
 
