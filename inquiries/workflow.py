@@ -112,7 +112,9 @@ def create_inquiry(
 
 def _move(inquiry: Inquiry, to: str, *, by, reason: str = "") -> None:
     """Check and apply one status transition, stamping the resolution and closing times."""
-    old = inquiry.status
+    # Lock the row and read its status now: two agents (or an agent and a provider's reply) may race.
+    old = Inquiry.objects.select_for_update().values_list("status", flat=True).get(pk=inquiry.pk)
+    inquiry.status = old
     if to == old:
         return
     if to not in ALLOWED_TRANSITIONS[old]:
