@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.header
 import email.utils
+import functools
 import mimetypes
 import re
 import unicodedata
@@ -77,6 +78,7 @@ RFC5322_DATE_RE = re.compile(
 )
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 MSGID_LINE_RE = re.compile(r"^Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+SURROGATE_RE = re.compile("[\udc80-\udcff]")  # undecodable bytes the parser kept with surrogateescape
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 FILENAME_RESERVED_RE = re.compile(r'[<>:"/\\|?*]')
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
@@ -160,7 +162,7 @@ def parse(raw: bytes, *, own_addresses: Iterable[str] | None = None) -> ParsedMe
     raw = bytes(raw)
     if not raw.strip():
         raise MessageParseError("empty message")
-    own = _Own.from_addresses(own_addresses) if own_addresses is not None else _settings_own()
+    own = _Own.from_addresses(tuple(own_addresses)) if own_addresses is not None else _settings_own()
     try:
         msg = email.message_from_bytes(raw, policy=policy.default)
         parsed = _Extractor(own).message(msg)
@@ -631,7 +633,7 @@ def _unfold(value: str) -> str:
 
 
 def _has_surrogates(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    return SURROGATE_RE.search(value) is not None
 
 
 def _tidy_text(text: str) -> str:
@@ -867,7 +869,8 @@ class _Own:
     domains: frozenset[str]
 
     @classmethod
-    def from_addresses(cls, addresses: Iterable[str]) -> _Own:
+    @functools.lru_cache(maxsize=16)  # called once per message with the same few settings values
+    def from_addresses(cls, addresses: tuple[str, ...]) -> _Own:
         found = {a.lower() for _, a in email.utils.getaddresses([a for a in addresses if a]) if "@" in a}
         return cls(frozenset(found), frozenset(a.rpartition("@")[2] for a in found))
 
@@ -877,6 +880,6 @@ def _settings_own() -> _Own:
     try:
         from django.conf import settings
 
-        return _Own.from_addresses([settings.INQUIRIES_FROM_EMAIL, getattr(settings, "DEFAULT_FROM_EMAIL", "")])
+        return _Own.from_addresses((settings.INQUIRIES_FROM_EMAIL, getattr(settings, "DEFAULT_FROM_EMAIL", "")))
     except Exception:  # noqa: BLE001 - parse() also runs outside Django (bench, scripts)
         return _Own(frozenset(), frozenset())
