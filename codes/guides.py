@@ -233,7 +233,9 @@ def diagnosis_table(section: GuideSection, *, year: int) -> Table:
                     _diagnosis_row(by_code, c, year=year, url=url) for c in by_code if c.startswith(code) and c != code
                 ]
         groups[entry.group].rows.append(row)
-    return Table(section, list(groups.values()), _section_notes(section))
+    table = Table(section, list(groups.values()), _section_notes(section))
+    table.releases = sorted({f"{version.release} ({version.release.source_files.splitlines()[0]})" for version in versions})
+    return table
 
 
 def _groups(section: GuideSection) -> dict[str, Group]:
@@ -547,7 +549,7 @@ def build_page(guide: Guide, *, year: int, locality: str = NATIONAL, cents: bool
         localities=[(option.key, option.label) for option in options],
     )
     page.notices = notices
-    page.sources = _sources(now)
+    page.sources = [release for table in tables for release in getattr(table, "releases", [])] + _sources(now)
     return page
 
 

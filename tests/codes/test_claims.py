@@ -15,9 +15,9 @@ PTP_FILE = Path(__file__).parent / "data" / "ncci" / "ccipra-v281r0-f1.txt"
 @pytest.fixture(scope="module")
 def real_files(cms_data_dir, django_db_setup, django_db_blocker):
     files = ["cms/2022/PPRRVU22_JAN.csv", "cms/2023/PPRRVU23_JAN.csv"] + guide_data.CMS_2022[2:4]  # RVU files and ASC AA/BB
-    flush = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + files)
+    remove = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + files)
     yield cms_data_dir
-    flush()
+    remove()
 
 
 def check(api_client, *, diagnoses=(), procedures=(), setting="asc", date_of_service="2022-06-01", **extra):

@@ -56,14 +56,19 @@ DIAGNOSES = (
     "G57.90 - G57.93 M51.16 M51.17 M54.12 - M54.17 M80.08XA M80.88XA M96.1 T85.610A T85.615A T85.620A T85.625A T85.630A "
     "T85.635A T85.690A T85.695A T85.735A T85.738A T85.830A T85.840A T85.890A Z45.49"
 )
-CANCER_RANGES = "C00-C14 C15-C26 C30-C39 C40-C41 C43-C44 C45-C49 C50-C50 C51-C58 C60-C63 C64-C68 C69-C72 C73-C75 C76-C80 C7A-C7A C7B-C7B C81-C96"
+CANCER_RANGES = " ".join(
+    [
+        "C00-C14 C15-C26 C30-C39 C40-C41 C43-C44 C45-C49 C50-C50 C51-C58",
+        "C60-C63 C64-C68 C69-C72 C73-C75 C76-C80 C7A-C7A C7B-C7B C81-C96",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
 def real_files(cms_data_dir, django_db_setup, django_db_blocker):
-    flush = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + guide_data.CMS_2022 + guide_data.CMS_2023)
+    remove = guide_data.load(django_db_blocker, cms_data_dir, guide_data.ICD_FY2021 + guide_data.CMS_2022 + guide_data.CMS_2023)
     yield cms_data_dir
-    flush()
+    remove()
 
 
 def _tables(response) -> dict[str, dict[str, list[str]]]:
@@ -197,7 +202,9 @@ def test_unknown_locality_or_guide_is_a_404(real_files, db, client):
 def test_a_locality_without_gpcis_that_year_falls_back_to_national(real_files, db, client):
     response = client.get(URL.format(year=2023), {"locality": "02102-01"})
     assert response.status_code == 200
-    assert "National" in response.content.decode()
+    text = response.content.decode()
+    assert "No GPCIs for locality 02102-01 are loaded for 2023: national amounts are shown." in text
+    assert 'data-testid="locality-name">National' in text
 
 
 def test_drafts_are_for_the_reimbursement_team(real_files, db, client, team_user):
@@ -218,6 +225,22 @@ def test_year_picker_redirects_to_the_year_address(real_files, db, client):
     response = client.get(URL.format(year=2023), {"year": "2022", "locality": "national", "amounts": "cents"})
     assert response.status_code == 302
     assert response["Location"].startswith(URL.format(year=2022) + "?")
+
+
+def test_sources_name_the_releases_used(page_2022):
+    text = page_2022.content.decode()
+    assert "ICD-10-CM FY2021 (icd10cm-order-Jan-2021.txt)" in text
+    assert "2022 January (PPRRVU22_JAN.csv)" in text and "January_2022_Web_Addendum_B.01.10.22.xlsx" in text
+
+
+def test_admin_change_is_recorded_with_its_author(real_files, db, client, team_user):
+    client.login(username=team_user.username, password=PASSWORD)
+    entry = GuideEntry.objects.get(section__guide__slug="intrathecal-drug-delivery", section__kind="asc", code_text="62362")
+    data = {"section": entry.section_id, "position": entry.position, "group": "", "code_text": "62362", "label": "", "note": "J8"}
+    response = client.post(f"/admin/codes/guideentry/{entry.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    latest = entry.history.latest()
+    assert (latest.history_type, latest.note, latest.history_user) == ("~", "J8", team_user)
 
 
 def test_admin_edits_entries_inline_and_records_history(real_files, db, client, team_user):
