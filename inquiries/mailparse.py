@@ -319,10 +319,13 @@ class _Extractor:
 
     def _walk(self, part: Message) -> None:
         ctype = _content_type(part)
-        # The parser makes message/* parts multipart (a list holding the inner message): check them first.
-        embedded = ctype.startswith("message/") and ctype != "message/delivery-status" and isinstance(part.get_payload(), list)
-        if ctype == "message/rfc822" or embedded:
+        # The parser makes message/* parts multipart (a list of header blocks): check them first. Only
+        # rfc822/global hold a message; delivery-status, disposition-notification and the like are reports.
+        if ctype in ("message/rfc822", "message/global"):
             self._attached_message(part)
+            return
+        if ctype.startswith("message/"):
+            self._attachment(part, default_name=ctype.partition("/")[2] + ".txt")
             return
         if part.is_multipart():
             subtype = ctype.partition("/")[2]

@@ -241,6 +241,13 @@ CORPUS = {
         "mailbox is full: retry timeout exceeded",
         [],
     ),
+    "read_receipt_mdn.eml": (
+        "Read: Re: Coverage question: pump refill J2274 with G89.29 [RD-1042]",
+        "Gonzalez, Maria",
+        "maria.gonzalez@example.com",
+        "was read on Thursday, December 3, 2026",
+        [("disposition-notification.txt", 223)],
+    ),
     "own_notification_loop.eml": (
         "Re: Coverage question: pump refill J2274 with G89.29 [RD-1042]",
         "Reimbursement Support",
@@ -260,6 +267,7 @@ AUTOMATED = {
     "bounce_exchange_headers_only.eml": (True, True, False),
     "bounce_exim_plain.eml": (True, True, False),
     "own_notification_loop.eml": (False, False, True),
+    "read_receipt_mdn.eml": (True, False, False),
 }
 
 
@@ -509,6 +517,13 @@ def test_attachment_names_are_made_safe_and_originals_kept():
 )
 def test_safe_filename(name, expected):
     assert mailparse.safe_filename(name, content_type="application/pdf") == expected
+
+
+def test_read_receipt_is_automatic_and_no_forwarded_message():
+    parsed = parse("read_receipt_mdn.eml")
+    assert parsed.auto_reply_reason == "read receipt (message disposition notification)"
+    assert parsed.forwarded == []
+    assert parsed.in_reply_to == [OUR_REPLY_ID]
 
 
 def test_auto_reply_reasons():
