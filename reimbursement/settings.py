@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the code-system choices wherever they appear (fields, filters, path parameters).
+    "ENUM_NAME_OVERRIDES": {"CodeSystemEnum": "codes.models.catalog.CodeSystem", "CodeSystemValueEnum": ["icd10cm", "cpt", "hcpcs"]},
 }
 
 # Application settings -----------------------------------------------------------------------
