@@ -206,6 +206,8 @@ def diagnosis_table(section: GuideSection, *, year: int) -> Table:
         CodeVersion.objects.filter(code_id__in=code_ids)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=start), effective_from__lte=end)
         .select_related("code", "release")
+        # The page needs neither the tabular notes nor the release's change report (large JSON, decoded per row).
+        .defer("notes", "seventh_characters", "code__search_text", "release__report", "release__counts")
         .order_by("code__code", "effective_from")
     )
     by_code: dict[str, list[CodeVersion]] = defaultdict(list)
