@@ -11,6 +11,7 @@ import email
 import email.header
 import email.utils
 import functools
+import html as htmllib
 import mimetypes
 import re
 import unicodedata
@@ -223,7 +224,11 @@ def html_to_text(html: str) -> str:
     try:
         text = get_text(html, HTML_TEXT_CONFIG)
     except Exception:  # noqa: BLE001 - lxml rejects some garbage; tags stripped crudely still beat nothing
-        text = re.sub(r"<[^>]*>", " ", html)
+        text = ""
+    if not text.strip():
+        # lxml gives up on some markup (e.g. nesting deeper than libxml2's limit) and returns nothing.
+        stripped = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", html, flags=re.IGNORECASE | re.DOTALL)
+        text = htmllib.unescape(re.sub(r"<[^>]*>", " ", stripped))
     return _tidy_text(text)
 
 

@@ -664,3 +664,10 @@ def test_header_the_modern_policy_chokes_on_falls_back_to_compat32():
     assert (parsed.subject, parsed.from_address, parsed.message_id) == ("odd header", "bm@example.com", "odd@example.com")
     assert "Question about 62362" in parsed.text
     assert parsed.defects[0] == "modern e-mail policy failed (IndexError); parsed with compat32"
+
+
+def test_html_too_deep_for_lxml_still_gives_text():
+    html = "<style>p{}</style>" + "<div>" * 5000 + "Is 62362 covered? &amp; thanks" + "</div>" * 5000
+    raw = b"From: a@example.com\nSubject: deep\nMessage-ID: <d@example.com>\nContent-Type: text/html\n\n" + html.encode()
+    parsed = mailparse.parse(raw, own_addresses=OURS)
+    assert parsed.text == "Is 62362 covered? & thanks"
