@@ -9,7 +9,7 @@ import re
 
 from django.db import connection
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from codes import pricing
@@ -109,11 +109,8 @@ def display(system: str, code: str) -> str:
 
 
 def catalog_url(system: str, code: str) -> str:
-    """Return the catalog page of a code, or '' while the catalog pages are not installed."""
-    try:
-        return reverse("codes:code_detail", kwargs={"system": system, "code": code})
-    except NoReverseMatch:
-        return ""
+    """Return the catalog page of a code."""
+    return reverse("codes:code_detail", kwargs={"system": system, "code": code})
 
 
 def codes_text(inquiry: Inquiry) -> str:

@@ -139,6 +139,7 @@ def test_agent_links_and_removes_a_code_on_the_page(agent_client):
     agent_client.post(f"/inquiries/{inquiry.pk}/codes/{link.pk}/remove/")
 
     assert "CPT 62362" in html and "Implant spine infusion pump" in html
+    assert 'href="/codes/cpt/62362/"' in html  # the code's catalog page
     assert not inquiry.code_links.exists()
 
 
