@@ -159,9 +159,12 @@ class ImapServer:
             assert status == "OK", data
 
     def reset(self) -> None:
-        """Empty every folder so each test starts with a clean mailbox."""
+        """Empty INBOX and remove other folders so each test starts with a clean mailbox."""
         with self.client() as box:
             for folder in box.folder.list():
+                if folder.name != "INBOX":
+                    box.folder.delete(folder.name)
+                    continue
                 box.folder.set(folder.name)
                 uids = box.uids()
                 if uids:
