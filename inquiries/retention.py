@@ -63,9 +63,11 @@ def apply(*, days: int, mode: str = ANONYMISE, dry_run: bool = False, now: datet
     inquiries = Inquiry.objects.filter(status=Inquiry.Status.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True)
     messages = Message.objects.filter(inquiry__in=inquiries)
     attachments = Attachment.objects.filter(message__in=messages)
-    # Raw bytes of those messages, plus quarantined (dealt with) and duplicate copies older than the cutoff.
+    # Raw bytes of those messages and of their redelivered copies, plus quarantined (dealt with) and duplicate
+    # copies older than the cutoff.
     raw = RawMessage.objects.filter(
         Q(messages__in=messages)
+        | Q(duplicate_of__in=messages)
         | Q(outcome=RawMessage.Outcome.DUPLICATE, received_at__lt=cutoff)
         | Q(outcome=RawMessage.Outcome.QUARANTINED, reviewed_at__isnull=False, received_at__lt=cutoff)
     ).distinct()
