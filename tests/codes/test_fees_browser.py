@@ -51,7 +51,8 @@ def test_payments_fragment_switches_locality_with_htmx(page, live_server, tmp_pa
     assert "$134.91" in section.inner_text()  # national, CF 32.7442 on the release's first day
     page.select_option("#locality-62322", "02102-01")
     page.click("section.code-payments button:has-text('Show')")
-    page.wait_for_function("document.querySelector('section.code-payments').innerText.includes('AK ALASKA')")
+    # The select's options name Alaska too: wait for the swapped-in physician row itself.
+    page.wait_for_selector('section.code-payments tr[data-kind="physician"] th:has-text("AK ALASKA")')
     assert pricing.dollars(alaska.non_facility_amount) in page.locator("section.code-payments").inner_text()
     assert page.url.endswith("/codes/cpt/62322/payments/")  # swapped in place by htmx, no navigation
     row = page.locator('section.code-payments tr[data-kind="physician"]')
