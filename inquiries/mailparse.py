@@ -77,6 +77,7 @@ FORWARD_HEADER_RE = re.compile(r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Subject)\*?:[ 
 RFC5322_DATE_RE = re.compile(
     r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{2,5})"
 )
+OUR_MSGID_LOCAL_RE = re.compile(r"^\d+\.\d+\.\d+")  # make_msgid(): time.pid.random[.idstring]
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 MSGID_LINE_RE = re.compile(r"^Message-ID:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 SURROGATE_RE = re.compile("[\udc80-\udcff]")  # undecodable bytes the parser kept with surrogateescape
@@ -576,8 +577,11 @@ class _Extractor:
         if any(loop_value in value.lower() for value in headers.all_raw(loop_name)):
             parsed.own_loop = True
         elif not parsed.bounce:
-            id_domain = (parsed.message_id or "").rpartition("@")[2].lower()
-            parsed.own_loop = id_domain in self.own.domains or parsed.from_address in self.own.addresses
+            local, _, id_domain = (parsed.message_id or "").rpartition("@")
+            # Only ids of the shape we generate (email.utils.make_msgid): an agent's own mail client may also
+            # use our domain, and a customer mail an agent forwards to the desk must still become a ticket.
+            ours = id_domain.lower() in self.own.domains and OUR_MSGID_LOCAL_RE.match(local) is not None
+            parsed.own_loop = ours or parsed.from_address in self.own.addresses
 
     def _inline_forwards(self, parsed: ParsedMessage) -> None:
         if self.depth >= 5 or not parsed.text:

@@ -564,9 +564,20 @@ def test_own_loop_by_header_by_message_id_domain_and_by_sender():
     assert mailparse.parse(other, own_addresses=["maria.gonzalez@example.com"]).own_loop
 
 
+def test_agent_forward_with_a_message_id_in_our_domain_is_not_our_own_mail():
+    """Thunderbird names Message-IDs after the sender's domain; only make_msgid-shaped ids are ours."""
+    raw = (
+        b"From: Agent Smith <agent.smith@reimbursement.example.com>\nTo: support@reimbursement.example.com\n"
+        b"Subject: Fwd: question from a clinic\nMessage-ID: <3f2a9c1e-77b4-4c11-9e0b-3d2a1f6c9b10@reimbursement.example.com>\n"
+        b"\nForwarding on the clinic's behalf.\n"
+    )
+    assert not mailparse.parse(raw, own_addresses=OURS).own_loop
+
+
 def test_own_addresses_default_to_settings(settings):
     settings.INQUIRIES_FROM_EMAIL = "help@desk.example.net"
-    raw = (EMAILS / "reply_subject_token_only.eml").read_bytes().replace(b"@example.com>", b"@desk.example.net>")
+    raw = (EMAILS / "reply_subject_token_only.eml").read_bytes()
+    raw = raw.replace(b"8E1F0C2A-77B4-4C11-9E0B-3D2A1F6C9B10@example.com", b"176.99.1@desk.example.net")
     assert mailparse.parse(raw).own_loop
 
 
