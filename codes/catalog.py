@@ -11,8 +11,6 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from codes.models.catalog import Code, CodeSystem, CodeVersion, display_code, normalize_code
 
 # A code as written in CMS files and notes: ICD-10-CM (letter, digit, alnum, optional dot and up to four
@@ -20,7 +18,9 @@ from codes.models.catalog import Code, CodeSystem, CodeVersion, display_code, no
 CODE_TOKEN = r"[A-Za-z0-9]{1,3}(?:\.[A-Za-z0-9]{0,4}|[A-Za-z0-9]{0,4})"
 RANGE = re.compile(rf"^\s*({CODE_TOKEN})\s*-?\s*[-\u2013]\s*({CODE_TOKEN})\s*-?\s*$")
 # A code cited inside a note, optionally with a trailing "-" (and its descendants) or as "X-Y".
-CITED = re.compile(r"(?<![A-Za-z0-9.])([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)(?:\.?-(?:\s*([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?))?)?")
+CITED = re.compile(
+    r"(?<![A-Za-z0-9.])([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)(?:\.?-(?:\s*([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?))?)?"
+)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 ICD_CODE = re.compile(r"^[A-Z]\d[0-9A-Z]{1,5}$")
 CPT_CODE = re.compile(r"^\d{4}[0-9A-Z]$")
@@ -80,6 +80,14 @@ def parse_range(text: str) -> tuple[str, str] | None:
     return low, high
 
 
+def upper_bound(high: str) -> str:
+    """Return the greatest code that still starts with `high` ("C14" -> "C14ZZZZ"), so a range is one index scan.
+
+    Codes are digits and upper-case letters, which sort the same in the C and the usual locale collations.
+    """
+    return high.ljust(7, "Z")
+
+
 def in_bounds(code: str, low: str, high: str) -> bool:
     """Return whether a dotless code falls in [low, high], each bound covering its descendants."""
     return code[: len(low)] >= low and code[: len(high)] <= high
@@ -119,6 +127,21 @@ def guess_system(code: str) -> str | None:
     return CodeSystem.ICD10CM if ICD_CODE.match(code) else None
 
 
+def range_system(text: str, low: str, high: str) -> str | None:
+    """Return the code set a range is written in: a dot or a 3-character bound means ICD-10-CM ("C00-C14").
+
+    "G89.2 - G89.29" must not pick up the HCPCS quality codes G8923/G8924; five characters without a dot
+    are CPT ("62322-62327") or HCPCS Level II ("E0782-E0786").
+    """
+    if "." in text or len(low) != 5 or len(high) != 5:
+        return CodeSystem.ICD10CM if ICD_CODE.match(low) or re.match(r"^[A-Z]\d[0-9A-Z]$", low) else None
+    if CPT_CODE.match(low) and CPT_CODE.match(high):
+        return CodeSystem.CPT
+    if HCPCS_CODE.match(low) and HCPCS_CODE.match(high):
+        return CodeSystem.HCPCS
+    return None
+
+
 def expand_range(text: str, *, system: str | None = None, on: datetime.date | None = None) -> list[Code]:
     """Return the codes a range covers ("C00-C14", "G89.2 - G89.29", "62322-62327", "C7A-C7A"), by code.
 
@@ -132,11 +155,7 @@ def expand_range(text: str, *, system: str | None = None, on: datetime.date | No
             return []
         bounds = (code, code)
     low, high = bounds
-    codes = Code.objects.of(system).filter(Q(code__lte=high) | Q(code__startswith=high), code__gte=low)
-    if system is None:
-        systems = {CodeSystem.CPT} if CPT_CODE.match(low) and CPT_CODE.match(high) else None
-        if systems:
-            codes = codes.filter(system__in=systems)
+    codes = Code.objects.of(system or range_system(text, low, high)).filter(code__gte=low, code__lte=upper_bound(high))
     if on is not None:
         codes = codes.valid_on(on)
     # Database collations may order digits and letters differently from CMS; the bound test decides.
@@ -199,7 +218,19 @@ def code_status(code_text: str, *, on: datetime.date, system: str | None = None)
     else:
         message = f"{shown} is billable on {on:%Y-%m-%d}."
     return CodeStatus(
-        code, shown, system, True, valid, billable and valid, not billable, needs_seventh, descriptor, ended_on, starts_on, children, message
+        code,
+        shown,
+        system,
+        True,
+        valid,
+        billable and valid,
+        not billable,
+        needs_seventh,
+        descriptor,
+        ended_on,
+        starts_on,
+        children,
+        message,
     )
 
 

@@ -15,12 +15,12 @@ import datetime
 import re
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
 from codes import catalog
-from codes.models.catalog import Code, normalize_code
+from codes.models.catalog import Code, CodeVersion, normalize_code
 
 MAX_LIMIT = 500
 FUZZY_THRESHOLD = 0.45  # pg_trgm's default 0.6 misses one-letter slips such as "cathter"
@@ -34,10 +34,9 @@ MATCH_EXACT, MATCH_PREFIX, MATCH_RANGE, MATCH_WORDS, MATCH_SIMILAR = "exact", "p
 def _filtered(codes: QuerySet, *, system: str | None, billable: bool | None, valid_on: datetime.date | None) -> QuerySet:
     codes = codes.of(system)
     if valid_on is not None:
-        codes = codes.valid_on(valid_on)
-        if billable is not None:
-            on_date = Code.objects.billable_on(valid_on).values("pk")
-            codes = codes.filter(pk__in=on_date) if billable else codes.exclude(pk__in=on_date)
+        # One correlated EXISTS on the version in force that day (and its flag), not a semi-join over all codes.
+        versions = CodeVersion.objects.effective_on(valid_on).filter(code=OuterRef("pk"))
+        codes = codes.filter(Exists(versions if billable is None else versions.filter(billable=billable)))
     elif billable is not None:
         codes = codes.filter(billable=billable)
     return codes
@@ -132,13 +131,14 @@ def search(
     codes = _filtered(Code.objects.all(), system=system, billable=billable, valid_on=valid_on)
     if catalog.parse_range(query) is not None:
         low, high = catalog.parse_range(query)
-        ranged = codes.filter(Q(code__lte=high) | Q(code__startswith=high), code__gte=low)
-        if catalog.CPT_CODE.match(low) and catalog.CPT_CODE.match(high) and system is None:
-            ranged = ranged.filter(system="cpt")
+        ranged = codes.filter(code__gte=low, code__lte=catalog.upper_bound(high))
+        if system is None and catalog.range_system(query, low, high):
+            ranged = ranged.filter(system=catalog.range_system(query, low, high))
         inside = [c for c in ranged.order_by("code", "system") if catalog.in_bounds(c.code, low, high)]
         return _tag(inside[:limit], MATCH_RANGE)
     if catalog.is_code_like(query):
-        found = _code_search(normalize_code(query), codes, limit)
+        # A dot is how ICD-10-CM codes are written: "G89.2" must not list the HCPCS codes G8923, G8924.
+        found = _code_search(normalize_code(query), codes.filter(system="icd10cm") if "." in query else codes, limit)
         if found:
             return found
     return _word_search(query, codes, limit)

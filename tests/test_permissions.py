@@ -37,6 +37,11 @@ MATRIX = {
     "/admin/codes/ascrate/": (LOGIN, LOGIN, OK, OK, OK),
     "/api/schema/": (OK, OK, OK, OK, OK),
     "/api/v1/me/": (DENY, OK, OK, OK, OK),
+    "/lookup/?q=G89.2": (OK, OK, OK, OK, OK),
+    "/api/v1/codes/?q=G89.2": (OK, OK, OK, OK, OK),
+    "/admin/codes/code/": (LOGIN, LOGIN, OK, OK, OK),
+    "/admin/codes/release/": (LOGIN, LOGIN, OK, OK, OK),
+    "/admin/codes/importrun/upload/": (LOGIN, LOGIN, OK, DENY, OK),
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,14 +13,29 @@ from codes.models.catalog import Code, CodeSystem
 from reimbursement.access import LookupPermission
 
 
+@extend_schema_field(
+    {"type": "string", "enum": [*CodeSystem.values], "description": "icd10cm, cpt (HCPCS Level I) or hcpcs (Level II)."}
+)
+class SystemField(serializers.ChoiceField):
+    """The code system, documented as a pattern: an enum component would collide with the inquiries' "system" enum."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CodeSystem.choices, **kwargs)
+
+
 class SearchQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", help_text="Code, prefix, range or words.")
-    system = serializers.ChoiceField(choices=CodeSystem.choices, required=False, allow_null=True, default=None)
+    q = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Code, prefix, range or words."
+    )
+    system = SystemField(required=False, allow_null=True, default=None)
     billable = serializers.BooleanField(required=False, allow_null=True, default=None)
-    valid_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Only codes valid on this date (YYYY-MM-DD).")
+    valid_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Only codes valid on this date (YYYY-MM-DD)."
+    )
 
 
 class CodeSerializer(serializers.ModelSerializer):
+    system = SystemField(read_only=True)
     display = serializers.CharField(read_only=True)
     match = serializers.CharField(read_only=True, default=None, help_text="exact, prefix, range, words or similar.")
     url = serializers.SerializerMethodField()
@@ -29,15 +44,28 @@ class CodeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Code
         fields = [
-            "system", "code", "display", "short_description", "long_description", "billable",
-            "first_effective", "last_effective", "match", "url", "page_url",
+            "system",
+            "code",
+            "display",
+            "short_description",
+            "long_description",
+            "billable",
+            "first_effective",
+            "last_effective",
+            "match",
+            "url",
+            "page_url",
         ]
 
     def get_url(self, code) -> str:
         return reverse("code-by-system", kwargs={"system": code.system, "code": code.code}, request=self.context.get("request"))
 
     def get_page_url(self, code) -> str:
-        return self.context["request"].build_absolute_uri(code.get_absolute_url()) if "request" in self.context else code.get_absolute_url()
+        return (
+            self.context["request"].build_absolute_uri(code.get_absolute_url())
+            if "request" in self.context
+            else code.get_absolute_url()
+        )
 
 
 class VersionSerializer(serializers.Serializer):
@@ -65,7 +93,16 @@ class CodeDetailSerializer(CodeSerializer):
     section = serializers.CharField(allow_null=True)
 
     class Meta(CodeSerializer.Meta):
-        fields = [*CodeSerializer.Meta.fields, "versions", "ancestors", "children", "notes", "seventh_characters", "chapter", "section"]
+        fields = [
+            *CodeSerializer.Meta.fields,
+            "versions",
+            "ancestors",
+            "children",
+            "notes",
+            "seventh_characters",
+            "chapter",
+            "section",
+        ]
 
 
 def _detail(page: catalog.CodePage, context: dict) -> dict:
@@ -73,7 +110,9 @@ def _detail(page: catalog.CodePage, context: dict) -> dict:
     if page.current is not None:
         for kind, _ in page.current.NOTE_KINDS:
             notes += [{"kind": kind, "carrier": page.code.display, "text": n["text"]} for n in page.current.notes_of(kind)]
-    notes += [{"kind": kind, "carrier": carrier, "text": n["text"]} for carrier, kind, items in page.inherited_notes for n in items]
+    notes += [
+        {"kind": kind, "carrier": carrier, "text": n["text"]} for carrier, kind, items in page.inherited_notes for n in items
+    ]
     data = CodeSerializer(page.code, context=context).data
     data.update(
         versions=VersionSerializer(page.versions, many=True).data,
@@ -100,7 +139,9 @@ class CodeViewSet(viewsets.GenericViewSet):
         """Search by code (dotted or not), prefix, range ("62322-62327", "C00-C14") or words; best first (at most 500)."""
         params = SearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        found = search.search(params.validated_data["q"], **{k: v for k, v in params.validated_data.items() if k != "q"}, limit=search.MAX_LIMIT)
+        found = search.search(
+            params.validated_data["q"], **{k: v for k, v in params.validated_data.items() if k != "q"}, limit=search.MAX_LIMIT
+        )
         page = self.paginate_queryset(found)
         return self.get_paginated_response(CodeSerializer(page, many=True, context={"request": request}).data)
 

@@ -81,12 +81,19 @@ def _decode(source: SourceFile) -> list[str]:
         at = data.index(b"\x00")
         line = data.count(b"\n", 0, at) + 1
         column = at - (data.rfind(b"\n", 0, at) + 1) + 1
-        raise ImportFailure("NUL byte: the file is not cp1252 text (wrong encoding, e.g. UTF-16)", file=source.name, line=line, column=str(column))
+        raise ImportFailure(
+            "NUL byte: the file is not cp1252 text (wrong encoding, e.g. UTF-16)", file=source.name, line=line, column=str(column)
+        )
     text = data.decode("cp1252", errors="strict")
     lines = text.split("\n")
     if lines[-1] != "":
         # Every record ends in CRLF; a last one without it was cut off.
-        raise ImportFailure("the last record is cut short: the file looks truncated", file=source.name, line=len(lines), column=str(len(lines[-1]) + 1))
+        raise ImportFailure(
+            "the last record is cut short: the file looks truncated",
+            file=source.name,
+            line=len(lines),
+            column=str(len(lines[-1]) + 1),
+        )
     lines.pop()
     return [line.rstrip("\r") for line in lines]
 
@@ -97,7 +104,9 @@ def _date(text: str, *, source: SourceFile, line: int, name: str) -> datetime.da
     try:
         return datetime.datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a calendar date, not an instant
     except ValueError:
-        raise ImportFailure(f"{text!r} is not a date (CCYYMMDD)", file=source.name, line=line, column=str(FIELDS[name][0])) from None
+        raise ImportFailure(
+            f"{text!r} is not a date (CCYYMMDD)", file=source.name, line=line, column=str(FIELDS[name][0])
+        ) from None
 
 
 def parse(source: SourceFile) -> Iterator[HcpcsRecord]:
@@ -107,19 +116,28 @@ def parse(source: SourceFile) -> Iterator[HcpcsRecord]:
         if not text.strip():
             continue
         if len(text) < MIN_LENGTH:
-            raise ImportFailure(f"record is {len(text)} characters, shorter than the layout's {MIN_LENGTH}", file=source.name, line=number, column=str(len(text) + 1))
+            raise ImportFailure(
+                f"record is {len(text)} characters, shorter than the layout's {MIN_LENGTH}",
+                file=source.name,
+                line=number,
+                column=str(len(text) + 1),
+            )
         code, record_id, sequence = _field(text, "code"), _field(text, "record_id"), _field(text, "sequence")
         if not sequence.isdigit():
             raise ImportFailure(f"sequence number {sequence!r} is not numeric", file=source.name, line=number, column="6")
         if record_id not in (PROCEDURE, PROCEDURE_MORE, MODIFIER, MODIFIER_MORE):
-            raise ImportFailure(f"record identification {record_id!r} is not 3, 4, 7 or 8", file=source.name, line=number, column="11")
+            raise ImportFailure(
+                f"record identification {record_id!r} is not 3, 4, 7 or 8", file=source.name, line=number, column="11"
+            )
         if record_id in (MODIFIER, MODIFIER_MORE):
             continue
         if not CODE.match(code):
             raise ImportFailure(f"{code!r} is not a HCPCS Level II code", file=source.name, line=number, column="1")
         if record_id == PROCEDURE_MORE:
             if current is None or current.code != code:
-                raise ImportFailure(f"continuation record for {code} without its first record", file=source.name, line=number, column="11")
+                raise ImportFailure(
+                    f"continuation record for {code} without its first record", file=source.name, line=number, column="11"
+                )
             current.long_description = f"{current.long_description} {_field(text, 'long')}".strip()
             continue
         if current is not None:
@@ -142,7 +160,9 @@ def release_of(source: SourceFile) -> catalog_load.ReleaseSpec:
     match = FILE_NAME.search(source.basename)
     month = MONTHS.get(match.group("month").upper(), 1)
     year = int(match.group("year"))
-    return catalog_load.ReleaseSpec(CodeSystem.HCPCS, f"{year} {MONTH_NAMES[month]}", datetime.date(year, month, 1), "hcpcs-anweb", merge=True)
+    return catalog_load.ReleaseSpec(
+        CodeSystem.HCPCS, f"{year} {MONTH_NAMES[month]}", datetime.date(year, month, 1), "hcpcs-anweb", merge=True
+    )
 
 
 class HcpcsAnnualImporter:

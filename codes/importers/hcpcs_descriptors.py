@@ -10,6 +10,8 @@ one release fill in for each other (`ReleaseSpec.merge`): Addendum B adds the PL
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from codes.importers import catalog_load, opps_addendum_b, pprrvu
 from codes.importers.base import ImportResult, Progress, SourceFile, no_progress
@@ -39,14 +41,24 @@ def entries_by_system(descriptors: dict[str, str]) -> dict[str, list[catalog_loa
 
 
 def load_systems(
-    descriptors: dict[str, str], *, label: str, effective_from, source: str, files: list[SourceFile], kind: str, user, progress: Progress
+    descriptors: dict[str, str],
+    *,
+    label: str,
+    effective_from,
+    source: str,
+    files: list[SourceFile],
+    kind: str,
+    user,
+    progress: Progress,
 ) -> ImportResult:
     """Load the CPT and HCPCS Level II releases a file describes; return one result with both counts."""
     results = []
     for system, entries in entries_by_system(descriptors).items():
         if entries:
             spec = catalog_load.ReleaseSpec(system, label, effective_from, source, merge=True)
-            results.append(catalog_load.load_release(spec=spec, entries=entries, sources=files, kind=kind, user=user, progress=progress))
+            results.append(
+                catalog_load.load_release(spec=spec, entries=entries, sources=files, kind=kind, user=user, progress=progress)
+            )
     counts: dict[str, int] = {}
     for result in results:
         system = result.report["system"]
@@ -61,42 +73,50 @@ def load_systems(
     )
 
 
-class RvuDescriptorImporter:
-    """CPT/HCPCS code versions from the PFS RVU file (rows without a modifier)."""
+@dataclass(frozen=True)
+class DescriptorImporter:
+    """CPT/HCPCS code versions from one file format whose rows carry a code and a short descriptor."""
 
-    kind = "hcpcs-descriptors"
-    priority = 20  # catalog before fee schedules (50)
+    source: str  # file format, ranks the descriptors (catalog_load.SOURCE_RANK)
+    looks_like: Callable[[SourceFile], bool]
+    read_release: Callable[[SourceFile], object]  # -> tabular.ReleaseInfo (label, effective_from)
+    descriptors: Callable[[SourceFile], dict[str, str]]
+    priority: int  # catalog before fee schedules (50)
+    kind: str = "hcpcs-descriptors"
 
     def claim(self, sources: list[SourceFile]) -> list[list[SourceFile]]:
-        return [[source] for source in sources if pprrvu.looks_like_pprrvu(source)]
+        return [[source] for source in sources if self.looks_like(source)]
 
     def run(self, files: list[SourceFile], *, user=None, progress: Progress = no_progress) -> ImportResult:
         (source,) = files
-        release = pprrvu.read_release(source)
-        descriptors = {row.hcpcs: row.description for row in pprrvu.parse_pprrvu(source) if not row.modifier}
+        release = self.read_release(source)
         return load_systems(
-            descriptors, label=release.label, effective_from=release.effective_from, source="pprrvu",
-            files=files, kind=self.kind, user=user, progress=progress,
+            self.descriptors(source),
+            label=release.label,
+            effective_from=release.effective_from,
+            source=self.source,
+            files=files,
+            kind=self.kind,
+            user=user,
+            progress=progress,
         )
 
 
-class AddendumBDescriptorImporter:
-    """CPT/HCPCS code versions from OPPS Addendum B (adds codes the RVU file lacks, e.g. PLA 0001U)."""
-
-    kind = "hcpcs-descriptors"
-    priority = 21
-
-    def claim(self, sources: list[SourceFile]) -> list[list[SourceFile]]:
-        return [[source] for source in sources if opps_addendum_b.looks_like_addendum_b(source)]
-
-    def run(self, files: list[SourceFile], *, user=None, progress: Progress = no_progress) -> ImportResult:
-        (source,) = files
-        release = opps_addendum_b.read_release(source)
-        descriptors = {row.hcpcs: row.short_descriptor for row in opps_addendum_b.parse_addendum_b(source)}
-        return load_systems(
-            descriptors, label=release.label, effective_from=release.effective_from, source="opps-addendum-b",
-            files=files, kind=self.kind, user=user, progress=progress,
-        )
-
-
-IMPORTERS = [RvuDescriptorImporter(), AddendumBDescriptorImporter()]
+IMPORTERS = [
+    # The RVU file: rows without a modifier (the 26/TC/53 rows repeat the code).
+    DescriptorImporter(
+        source="pprrvu",
+        looks_like=pprrvu.looks_like_pprrvu,
+        read_release=pprrvu.read_release,
+        descriptors=lambda source: {row.hcpcs: row.description for row in pprrvu.parse_pprrvu(source) if not row.modifier},
+        priority=20,
+    ),
+    # Addendum B: adds the codes the RVU file lacks (e.g. PLA 0001U).
+    DescriptorImporter(
+        source="opps-addendum-b",
+        looks_like=opps_addendum_b.looks_like_addendum_b,
+        read_release=opps_addendum_b.read_release,
+        descriptors=lambda source: {row.hcpcs: row.short_descriptor for row in opps_addendum_b.parse_addendum_b(source)},
+        priority=21,
+    ),
+]

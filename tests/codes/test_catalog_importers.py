@@ -14,7 +14,6 @@ DATA = Path(__file__).resolve().parent / "data" / "catalog"
 ANWEB = DATA / "HCPC2022_JAN_ANWEB_v2.txt"
 
 
-
 def order_line(number: int, code: str, billable: int, short: str, long: str = "") -> str:
     """Return one order-file line in the NCHS fixed-width layout."""
     return f"{number:05d} {code:<7} {billable} {short:<60} {long or short}"
@@ -93,7 +92,9 @@ def test_hcpcs_annual_file_loads_hcpcs_release_without_terminated_codes():
     assert result.release == "HCPCS Level II 2022 January"
     assert result.counts["codes"] == 4 and result.counts["added"] == 4
     code = Code.objects.get(system="hcpcs", code="E0786")
-    assert code.long_description == "Implantable programmable infusion pump, replacement (excludes implantable intraspinal catheter)"
+    assert (
+        code.long_description == "Implantable programmable infusion pump, replacement (excludes implantable intraspinal catheter)"
+    )
     assert not Code.objects.filter(code="Q9999").exists()
     assert CodeVersion.objects.get(code=code).source == "hcpcs-anweb"
 
@@ -148,11 +149,16 @@ def test_order_file_with_tabular_list_loads_codes_notes_and_hierarchy(tmp_path):
 def test_reimporting_the_same_files_changes_nothing(tmp_path):
     files = [order_file(tmp_path), write(tmp_path, "icd10cm_tabular_2030.xml", TABULAR)]
     registry.run_import(files)
-    before = list(CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk"))
+    before = list(
+        CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk")
+    )
     codes_before = list(Code.objects.values().order_by("pk"))
     (again,) = registry.run_import(files)
     assert again.counts["versions written"] == 0
-    assert list(CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk")) == before
+    assert (
+        list(CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk"))
+        == before
+    )
     assert list(Code.objects.values().order_by("pk")) == codes_before
 
 
@@ -173,7 +179,12 @@ def test_a_later_release_reports_added_changed_ended(tmp_path):
         order_line(4, "G89291", 1, "Other chronic pain, new code"),
     ]
     (result,) = registry.run_import([order_file(tmp_path, later, name="icd10cm-order-2031.txt")])
-    assert {k: result.counts[k] for k in ("added", "changed", "ended", "unchanged")} == {"added": 1, "changed": 1, "ended": 1, "unchanged": 2}
+    assert {k: result.counts[k] for k in ("added", "changed", "ended", "unchanged")} == {
+        "added": 1,
+        "changed": 1,
+        "ended": 1,
+        "unchanged": 2,
+    }
     assert result.report["billable_to_header"] == ["G89.29"] and result.report["ended"] == ["G89.0"]
     assert Code.objects.get(code="G890").last_effective == datetime.date(2030, 9, 30)
     status = catalog.code_status("G89.0", on=datetime.date(2031, 1, 5))
@@ -190,7 +201,9 @@ BAD_ORDER_CASES = [
     ),
     (
         "wrong encoding",
-        ("\r\n".join(ORDER_LINES[:3] + [ORDER_LINES[3].replace("Other chronic pain  ", "Other chronic pain \xe9", 1)]) + "\r\n").encode("cp1252"),
+        (
+            "\r\n".join(ORDER_LINES[:3] + [ORDER_LINES[3].replace("Other chronic pain  ", "Other chronic pain \xe9", 1)]) + "\r\n"
+        ).encode("cp1252"),
         "icd10cm-order-2030.txt, line 4, column 36: byte 0xe9 is not UTF-8 text (wrong encoding; NCHS files are ASCII/UTF-8)",
     ),
     (
@@ -285,8 +298,14 @@ def test_cited_codes_are_parsed_from_note_text(note, bounds):
 
 @pytest.mark.parametrize(
     ("text", "bounds"),
-    [("C00-C14", ("C00", "C14")), ("G89.2 - G89.29", ("G892", "G8929")), ("62322-62327", ("62322", "62327")), ("C7A-C7A", ("C7A", "C7A")),
-     ("intrathecal catheter", None), ("G89.29", None)],
+    [
+        ("C00-C14", ("C00", "C14")),
+        ("G89.2 - G89.29", ("G892", "G8929")),
+        ("62322-62327", ("62322", "62327")),
+        ("C7A-C7A", ("C7A", "C7A")),
+        ("intrathecal catheter", None),
+        ("G89.29", None),
+    ],
 )
 def test_parse_range(text, bounds):
     assert catalog.parse_range(text) == bounds
