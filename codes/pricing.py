@@ -21,6 +21,8 @@ Interfaces other modules rely on (keep stable):
         setting is "office" | "facility" | "asc" | "hospital_outpatient"; each line gets an amount,
         the discount applied and an explanation; total is a Decimal. Also behind POST /api/v1/estimates/.
     compare_years(codes, *, year_a, year_b, locality="national") -> list[Change]   (compare view and API)
+    asp_payments(codes, *, year=None, on=None) -> dict[str, DrugPayment]      drug_allowed(*, payment_limit, units)
+    dmepos_payments(codes, *, state, year=None, on=None) -> dict[str, list[DmeposPayment]]
     current_payments(code) -> list[tuple[str, Decimal]]  (latest year, national; for short figure lines)
     round_whole_dollars(amount) -> Decimal               (display like printed guides; not for arithmetic)
     physician_whole_dollars(payment, *, setting, gpci=None) -> Decimal | None   (whole dollars from the exact amount)
@@ -345,6 +347,38 @@ class OppsPayment:
     explanation: Explanation = field(default_factory=Explanation)
 
 
+@dataclass
+class DrugPayment:
+    """A Part B drug's ASP payment limit for one quarter (already 106% of ASP: never add 6% again)."""
+
+    code: str
+    short_description: str
+    dosage: str
+    payment_limit: Decimal | None
+    coinsurance_percentage: Decimal | None
+    reason: str
+    year: int
+    release: str
+    explanation: Explanation = field(default_factory=Explanation)
+
+
+@dataclass
+class DmeposPayment:
+    """A DMEPOS fee for one code + modifiers in one state, non-rural and rural."""
+
+    code: str
+    modifier: str
+    modifier2: str
+    state: str
+    category: str
+    non_rural_fee: Decimal | None
+    rural_fee: Decimal | None
+    ceiling: Decimal | None
+    floor: Decimal | None
+    year: int
+    release: str
+
+
 @dataclass(frozen=True)
 class EstimateLine:
     """One procedure line to estimate: code, modifiers (e.g. ("26",) or ("50",)) and units."""
@@ -527,6 +561,11 @@ def price_physician_row(
     if payment.non_facility_non_par is not None or payment.facility_non_par is not None:
         explanation.arithmetic.append("Non-participating = 95% of the fee; limiting charge = 115% of that (fee x 1.0925)")
     return payment
+
+
+def drug_allowed(*, payment_limit: Decimal, units: int) -> Decimal:
+    """Return the allowed amount of a drug: payment limit (ASP + 6%, as published) x billing units, rounded."""
+    return round_dollars(payment_limit * units)
 
 
 def physician_whole_dollars(payment: PhysicianPayment, *, setting: str, gpci: Gpci | None = None) -> Decimal | None:
@@ -899,6 +938,75 @@ def compare_years(codes: list[str], *, year_a: int, year_b: int, locality: str =
                 before, after = getattr(a, attribute, None), getattr(b, attribute, None)
                 changes.append(compare_values(code=code, modifier="", item=item, before=before, after=after))
     return changes
+
+
+def asp_payments(codes: list[str], *, year: int | None = None, on: date | None = None) -> dict[str, DrugPayment]:
+    """Return each drug code's ASP payment limit for a quarter; absent codes have no ASP row (e.g. NOC drugs)."""
+    from codes.models import AspPrice
+
+    wanted = _codes(codes)
+    release = _release_query(["asp"], year=year, on=on).first()
+    if release is None:
+        raise _missing("ASP pricing file", year=year, on=on)
+    label = f"{release} ({release.source_name})"
+    result = {}
+    for row in AspPrice.objects.filter(release=release, code__in=wanted):
+        reason = "" if row.payment_limit is not None else "No payment limit in the ASP file for this code"
+        explanation = Explanation(
+            inputs={
+                "Dosage (one billing unit)": row.dosage or "-",
+                "Payment limit": dollars(row.payment_limit),
+                "Coinsurance": f"{row.coinsurance_percentage}%" if row.coinsurance_percentage is not None else "-",
+            },
+            arithmetic=["The payment limit is already 106% of ASP; allowed = limit x billing units (dose / dosage)"],
+            source=f"{label}, line {row.line}",
+        )
+        result[row.code] = DrugPayment(
+            row.code,
+            row.short_description,
+            row.dosage,
+            row.payment_limit,
+            row.coinsurance_percentage,
+            reason,
+            release.year,
+            label,
+            explanation,
+        )
+    return result
+
+
+def dmepos_payments(
+    codes: list[str], *, state: str, year: int | None = None, on: date | None = None
+) -> dict[str, list[DmeposPayment]]:
+    """Return each code's DMEPOS fees (one per modifier combination) in a state for a quarter."""
+    from codes.models import DmeposFee
+
+    wanted = _codes(codes)
+    release = _release_query(["dmepos"], year=year, on=on).first()
+    if release is None:
+        raise _missing("DMEPOS fee schedule", year=year, on=on)
+    label = f"{release} ({release.source_name})"
+    result: dict[str, list[DmeposPayment]] = {}
+    rows = DmeposFee.objects.filter(release=release, code__in=wanted, state=state.upper()).order_by(
+        "code", "modifier", "modifier2"
+    )
+    for row in rows:
+        result.setdefault(row.code, []).append(
+            DmeposPayment(
+                row.code,
+                row.modifier,
+                row.modifier2,
+                row.state,
+                row.category,
+                row.non_rural_fee,
+                row.rural_fee,
+                row.ceiling,
+                row.floor,
+                release.year,
+                label,
+            )
+        )
+    return result
 
 
 def available_years(kind: str) -> list[int]:

@@ -101,14 +101,15 @@ def code_payments(request, system: str, code: str):
         only_year = form.cleaned_data["year"]
     else:
         error = " ".join(m for messages in form.errors.values() for m in messages)
-    years = sorted(
-        set(pricing.available_years("pfs")) | set(pricing.available_years("asc")) | set(pricing.available_years("opps")),
-        reverse=True,
-    )
+    kinds = ("pfs", "asc", "opps", "asp", "dmepos")
+    years = sorted({year for kind in kinds for year in pricing.available_years(kind)}, reverse=True)
+    options = pricing.localities(year=years[0]) if years else []
+    localities = [(option.key, option.label) for option in options]
+    state = next((option.state for option in options if option.key == locality), "")  # DMEPOS fees are by state
     sections = []
     if system.lower() in PAYABLE_SYSTEMS:
         for year in [only_year] if only_year else years:
-            sections.append(_year_section(code, year, locality))
+            sections.append(_year_section(code, year, locality, state))
     context = {
         "system": system,
         "code": code,
@@ -117,26 +118,32 @@ def code_payments(request, system: str, code: str):
         "locality": locality,
         "year": only_year,
         "years": years,
-        "localities": _locality_choices(years[0]) if years else [],
+        "localities": localities,
+        "state": state,
         "error": error,
     }
     template = "codes/_code_payments.html" if request.headers.get("HX-Request") else "codes/code_payments.html"
     return render(request, template, context, status=400 if error else 200)
 
 
-def _year_section(code: str, year: int, locality: str) -> dict:
-    section = {"year": year, "physician": [], "asc": None, "opps": None, "notes": []}
-    for key, fetch, kwargs in (
-        ("physician", pricing.physician_payments, {"locality": locality}),
-        ("asc", pricing.asc_payments, {}),
-        ("opps", pricing.opps_payments, {}),
-    ):
+def _year_section(code: str, year: int, locality: str, state: str) -> dict:
+    section = {"year": year, "physician": [], "asc": None, "opps": None, "drug": None, "dmepos": [], "notes": []}
+    fetchers = [
+        ("physician", pricing.physician_payments, {"locality": locality}, True),
+        ("asc", pricing.asc_payments, {}, True),
+        ("opps", pricing.opps_payments, {}, True),
+        ("drug", pricing.asp_payments, {}, False),  # only drug codes have ASP rows: no note when the file is absent
+    ]
+    if state:
+        fetchers.append(("dmepos", pricing.dmepos_payments, {"state": state}, False))
+    for key, fetch, kwargs, note_missing in fetchers:
         try:
             found = fetch([code], year=year, **kwargs).get(code)
         except pricing.NotLoaded as exc:
-            section["notes"].append(str(exc).capitalize() + ".")
+            if note_missing:
+                section["notes"].append(str(exc).capitalize() + ".")
             continue
-        section[key] = found or ([] if key == "physician" else None)
+        section[key] = found or ([] if key in ("physician", "dmepos") else None)
     return section
 
 

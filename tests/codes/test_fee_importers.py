@@ -519,11 +519,33 @@ def test_2024_conversion_factor_switches_on_march_9(tmp_path):
 
 
 @pytest.mark.django_db
-def test_asp_and_dmepos_tables_load():
-    registry.run_import([DATA / "ASP_Pricing_File_January_2022_small.csv", DATA / "DMEPOS22_JAN_small.csv"])
+def test_asp_and_dmepos_tables_load_and_price(tmp_path, client):
+    registry.run_import(
+        [
+            DATA / "ASP_Pricing_File_January_2022_small.csv",
+            DATA / "DMEPOS22_JAN_small.csv",
+            gpci_workbook(tmp_path / "GPCI2022.xlsx", header_year=2022),
+        ]
+    )
     release = FeeRelease.objects.get(kind="asp")
     assert release.label == "2022 January" and release.asp_rows.get(code="J2274").payment_limit == D("1.382")
     assert DmeposFee.objects.get(code="E0786", modifier="NU", state="AK").rural_fee == D("6230.00")
+    drug = pricing.asp_payments(["J2274", "J7799"], year=2022)
+    assert set(drug) == {"J2274"}  # NOC drugs have no ASP row
+    assert drug["J2274"].payment_limit == D("1.382") and drug["J2274"].dosage == "10 MG"
+    assert pricing.drug_allowed(payment_limit=drug["J2274"].payment_limit, units=3) == D("4.15")  # 25 mg -> 3 units of 10 mg
+    fees = pricing.dmepos_payments(["E0786", "A4220"], state="ak", on=date(2022, 2, 1))
+    assert [(f.modifier, f.non_rural_fee, f.rural_fee) for f in fees["E0786"]] == [
+        ("NU", D("6230.00"), D("6230.00")),
+        ("RR", D("623.00"), D("623.00")),
+    ]
+    with pytest.raises(pricing.NotLoaded, match="no DMEPOS fee schedule is loaded for 2023"):
+        pricing.dmepos_payments(["E0786"], state="AK", year=2023)
+    html = client.get("/codes/hcpcs/E0786/payments/", {"locality": "02102-01"}).content.decode()
+    assert "DMEPOS AK -NU" in html and "$6,230.00" in html
+    assert "DMEPOS" not in client.get("/codes/hcpcs/E0786/payments/").content.decode()  # national: no state to show
+    drug_html = client.get("/codes/hcpcs/J2274/payments/").content.decode()
+    assert "Part B drug (ASP)" in drug_html and "$1.382" in drug_html and "Per 10 MG" in drug_html
 
 
 # --- Real CMS files (parsing only; loading is tested in test_fees_real.py) ---------------------------
