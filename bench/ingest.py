@@ -25,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reimbursement.settings")
-os.environ.setdefault("DJANGO_DEBUG", "1")
+# Production settings: with DEBUG on, Django logs every query (time and memory the real desk does not spend).
+os.environ["DJANGO_DEBUG"] = "0"
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
 # Its own database, never DATABASE_URL: the benchmark empties the inquiry tables of the database it uses.
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rd_bench_ingest")
 
