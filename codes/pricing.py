@@ -735,19 +735,17 @@ def parse_locality(locality: str | None) -> tuple[str, str] | None:
     return digits[:5], digits[5:]
 
 
-def gpci_for(locality: str | None, *, year: int) -> Gpci:
-    """Return the GPCIs of a locality for a PFS year (national: all 1.000)."""
+def gpci_for(locality: str | None, *, year: int, on: date | None = None) -> Gpci:
+    """Return the GPCIs of a locality for a PFS year (national: all 1.000); with `on`, the GPCI file in force then."""
     from codes.models import FeeRelease, Locality
 
     key = parse_locality(locality)
     if key is None:
         return NATIONAL
-    row = (
-        Locality.objects.filter(release__kind="gpci", release__status=FeeRelease.Status.PUBLISHED, release__year=year)
-        .filter(mac=key[0], number=key[1])
-        .order_by("-release__effective_from")
-        .first()
-    )
+    rows = Locality.objects.filter(release__kind="gpci", release__status=FeeRelease.Status.PUBLISHED, release__year=year)
+    if on is not None:
+        rows = rows.filter(release__effective_from__lte=on)  # GPCI floors can change mid-year
+    row = rows.filter(mac=key[0], number=key[1]).order_by("-release__effective_from").first()
     if row is None:
         raise NotLoaded(f"unknown locality {key[0]}-{key[1]} for {year} (is the {year} GPCI file loaded?)")
     return Gpci(work=row.work_gpci, pe=row.pe_gpci, mp=row.mp_gpci, key=row.key, name=f"{row.state} {row.name}")
@@ -763,7 +761,7 @@ def physician_payments(
     release = _release_query(["pfs"], year=year, on=on).first()
     if release is None:
         raise _missing("physician fee schedule (RVU file)", year=year, on=on)
-    gpci = gpci_for(locality, year=release.year)
+    gpci = gpci_for(locality, year=release.year, on=on)
     day = on or release.effective_from
     factor = conversion_factor_on(day)
     rows = list(PhysicianFee.objects.filter(release=release, code__in=wanted).order_by("code", "modifier"))
