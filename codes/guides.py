@@ -593,10 +593,3 @@ def csv_rows(page: GuidePage) -> list[list[str]]:
         lines += [["", "", "", f"Note: {note}"] for note in table.notes]
         lines.append([])
     return lines
-
-
-def print_stylesheet_path(name: str) -> str:
-    """Return the file path of a stylesheet in static/css, for the PDF renderer."""
-    from django.conf import settings
-
-    return str(settings.BASE_DIR / "static" / "css" / name)

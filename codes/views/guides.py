@@ -1,9 +1,13 @@
 """Guide pages (HTML, CSV, PDF) and the claim check page; the tables come from codes.guides."""
 
 import csv
+import mimetypes
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlparse
 
 from django import forms
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -78,15 +82,34 @@ def guide_csv(request, slug, year):
     return response
 
 
+def _static_only_fetcher():
+    """Return a WeasyPrint fetcher that reads the project's static files from disk and fetches nothing else.
+
+    The default would request our own stylesheets over HTTP (a request to ourselves, or to anywhere a page links).
+    """
+    from django.contrib.staticfiles import finders
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    class StaticOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = urlparse(url).path
+            found = finders.find(path.removeprefix(prefix)) if path.startswith(prefix) else None
+            if not found:
+                raise ValueError(f"not fetched for the PDF: {url}")
+            return URLFetcherResponse(url, Path(found).read_bytes(), {"Content-Type": mimetypes.guess_type(found)[0]})
+
+    return StaticOnly()
+
+
 @lookup_view
 def guide_pdf(request, slug, year):
     from weasyprint import HTML  # imported here: loading Pango costs time every other page does not need
 
     page, cents = _page(request, slug, year)
     html = render_to_string("codes/guide_detail.html", {"page": page, "cents": cents, "pdf": True}, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
-        stylesheets=[guides.print_stylesheet_path(name) for name in ("site.css", "print.css", "guide.css")]
-    )
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/"), url_fetcher=_static_only_fetcher()).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{slug}-{year}-{page.locality}.pdf"'
     return response
