@@ -73,6 +73,8 @@ FORWARD_MARKER_RE = re.compile(
     r"Begin forwarded message:|_{20,})[ \t]*$",  # Outlook 365 puts a rule of underscores before From/Sent/To/Subject
     re.IGNORECASE | re.MULTILINE,
 )
+FORWARD_SUBJECT_RE = re.compile(r"^\s*(fwd?|wg|tr|rv|vs|doorst|enc)\s*:", re.IGNORECASE)
+OUTLOOK_HEADER_BLOCK_RE = re.compile(r"^\*?From:\*?[ \t].*\n\*?(?:Sent|Date):\*?[ \t]", re.IGNORECASE | re.MULTILINE)
 FORWARD_HEADER_RE = re.compile(r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Subject)\*?:[ \t]*(.*)$", re.IGNORECASE)
 RFC5322_DATE_RE = re.compile(
     r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{2,5})"
@@ -586,9 +588,12 @@ class _Extractor:
     def _inline_forwards(self, parsed: ParsedMessage) -> None:
         if self.depth >= 5 or not parsed.text:
             return
-        for match in FORWARD_MARKER_RE.finditer(parsed.text):
-            block = parsed.text[match.end() :]
-            forwarded = _inline_forward(block)
+        starts = [match.end() for match in FORWARD_MARKER_RE.finditer(parsed.text)]
+        if not starts and FORWARD_SUBJECT_RE.match(parsed.subject):
+            # HTML forwards (Outlook) lose the marker line in the text: a From:/Sent: block starts the message.
+            starts = [match.start() for match in OUTLOOK_HEADER_BLOCK_RE.finditer(parsed.text)][:1]
+        for start in starts:
+            forwarded = _inline_forward(parsed.text[start:])
             if forwarded is not None:
                 parsed.forwarded.append(forwarded)
 

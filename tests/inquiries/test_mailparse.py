@@ -682,3 +682,25 @@ def test_html_too_deep_for_lxml_still_gives_text():
     raw = b"From: a@example.com\nSubject: deep\nMessage-ID: <d@example.com>\nContent-Type: text/html\n\n" + html.encode()
     parsed = mailparse.parse(raw, own_addresses=OURS)
     assert parsed.text == "Is 62362 covered? & thanks"
+
+
+def test_html_only_outlook_forward_is_detected_from_its_header_block():
+    raw = (EMAILS / "forward_inline_outlook_365.eml").read_bytes()
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    html_part = rest.split(b"--_000_SA1PR02MB8888FWD365_")[2]  # the text/html part, headers included
+    html_only = head.replace(b'multipart/alternative;\r\n\tboundary="_000_SA1PR02MB8888FWD365_"', b"")
+    html_only = html_only.replace(b"Content-Type: \r\n", b"") + html_part.rstrip(b"\r\n-")
+    parsed = mailparse.parse(html_only, own_addresses=OURS)
+    assert parsed.text_source == "text/html"
+    (forwarded,) = parsed.forwarded
+    assert (forwarded.from_address, forwarded.subject) == ("hana.sato@example.net", "Pump replacement billing 62362")
+    assert forwarded.text.startswith("We replaced the pump today.")
+
+
+def test_outlook_reply_quoting_the_original_is_not_a_forward():
+    raw = (
+        b"From: Tom Walsh <tom.walsh@example.org>\nTo: support@reimbursement.example.com\nSubject: RE: refill billing\n"
+        b"Message-ID: <re-1@example.org>\n\nThanks!\n\nFrom: Support <support@reimbursement.example.com>\n"
+        b"Sent: Tuesday, November 24, 2026 3:00 PM\nSubject: refill billing\n\nHere is the answer.\n"
+    )
+    assert mailparse.parse(raw, own_addresses=OURS).forwarded == []
