@@ -182,6 +182,16 @@ class EstimateSerializer(serializers.Serializer):
     notes = serializers.ListField(child=serializers.CharField())
 
 
+def _priced(function, *args, **kwargs):
+    """Call a pricing function; unknown year/date/locality -> 404, malformed input -> 400, each with its message."""
+    try:
+        return function(*args, **kwargs)
+    except pricing.NotLoaded as exc:
+        raise exceptions.NotFound(str(exc)) from exc
+    except pricing.PricingError as exc:
+        raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+
+
 def _not_found(codes: list[str], what: str) -> exceptions.NotFound:
     return exceptions.NotFound(f"{', '.join(codes)}: not in the {what} loaded for this year or date.")
 
@@ -224,14 +234,9 @@ class PhysicianFeeViewSet(_FeeViewSet):
     )
     def list(self, request):
         query = self._query(request)
-        try:
-            found = pricing.physician_payments(
-                query["code"], year=query.get("year"), on=query.get("date"), locality=query["locality"]
-            )
-        except pricing.NotLoaded as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except pricing.PricingError as exc:
-            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        found = _priced(
+            pricing.physician_payments, query["code"], year=query.get("year"), on=query.get("date"), locality=query["locality"]
+        )
         if not found:
             raise _not_found(query["code"], "physician fee schedule")
         return self._respond([row for code in query["code"] for row in found.get(code, [])])
@@ -245,12 +250,7 @@ class AscFeeViewSet(_FeeViewSet):
     @extend_schema(parameters=_params(), responses=AscPaymentSerializer(many=True))
     def list(self, request):
         query = self._query(request)
-        try:
-            found = pricing.asc_payments(query["code"], year=query.get("year"), on=query.get("date"))
-        except pricing.NotLoaded as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except pricing.PricingError as exc:
-            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        found = _priced(pricing.asc_payments, query["code"], year=query.get("year"), on=query.get("date"))
         if not found:
             raise _not_found(query["code"], "ASC addenda (not on the ASC lists)")
         return self._respond([found[code] for code in query["code"] if code in found])
@@ -264,12 +264,7 @@ class OppsFeeViewSet(_FeeViewSet):
     @extend_schema(parameters=_params(), responses=OppsPaymentSerializer(many=True))
     def list(self, request):
         query = self._query(request)
-        try:
-            found = pricing.opps_payments(query["code"], year=query.get("year"), on=query.get("date"))
-        except pricing.NotLoaded as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except pricing.PricingError as exc:
-            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        found = _priced(pricing.opps_payments, query["code"], year=query.get("year"), on=query.get("date"))
         if not found:
             raise _not_found(query["code"], "OPPS Addendum B")
         return self._respond([found[code] for code in query["code"] if code in found])
@@ -335,14 +330,9 @@ class CompareViewSet(_FeeViewSet):
     )
     def list(self, request):
         query = self._query(request)
-        try:
-            changes = pricing.compare_years(
-                query["code"], year_a=query["year_a"], year_b=query["year_b"], locality=query["locality"]
-            )
-        except pricing.NotLoaded as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except pricing.PricingError as exc:
-            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        changes = _priced(
+            pricing.compare_years, query["code"], year_a=query["year_a"], year_b=query["year_b"], locality=query["locality"]
+        )
         return self._respond(
             [
                 {
@@ -370,21 +360,17 @@ class EstimateViewSet(viewsets.ViewSet):
         given = EstimateRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        try:
-            result = pricing.estimate(
-                setting=data["setting"],
-                date_of_service=data["date_of_service"],
-                locality=data["locality"],
-                lines=[
-                    pricing.EstimateLine(line["code"], tuple(m.upper() for m in line["modifiers"]), line["units"])
-                    for line in data["lines"]
-                ],
-                wage_index=data.get("wage_index"),
-            )
-        except pricing.NotLoaded as exc:
-            raise exceptions.NotFound(str(exc)) from exc
-        except pricing.PricingError as exc:
-            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        result = _priced(
+            pricing.estimate,
+            setting=data["setting"],
+            date_of_service=data["date_of_service"],
+            locality=data["locality"],
+            lines=[
+                pricing.EstimateLine(line["code"], tuple(m.upper() for m in line["modifiers"]), line["units"])
+                for line in data["lines"]
+            ],
+            wage_index=data.get("wage_index"),
+        )
         return Response(EstimateSerializer(result.as_dict()).data, status=status.HTTP_200_OK)
 
 
