@@ -37,6 +37,7 @@ def _filtered(codes: QuerySet, *, system: str | None, billable: bool | None, val
         # One correlated EXISTS on the version in force that day (and its flag), not a semi-join over all codes.
         versions = CodeVersion.objects.effective_on(valid_on).filter(code=OuterRef("pk"))
         codes = codes.filter(Exists(versions if billable is None else versions.filter(billable=billable)))
+        codes = codes.annotate(billable_on_date=Exists(versions.filter(billable=True)))
     elif billable is not None:
         codes = codes.filter(billable=billable)
     return codes
@@ -46,6 +47,8 @@ def _tag(codes, match: str) -> list[Code]:
     found = list(codes)
     for code in found:
         code.match = getattr(code, "match", None) or match
+        if hasattr(code, "billable_on_date"):
+            code.billable = code.billable_on_date  # as of the date asked about, not the latest release
     return found
 
 
@@ -53,7 +56,7 @@ def _code_search(token: str, codes: QuerySet, limit: int) -> list[Code]:
     ranked = codes.filter(code__startswith=token).annotate(
         rank=Case(When(code=token, then=Value(0)), default=Value(1), output_field=IntegerField())
     )
-    found = list(ranked.order_by("rank", "code", "system")[:limit])
+    found = _tag(ranked.order_by("rank", "code", "system")[:limit], MATCH_PREFIX)
     for code in found:
         code.match = MATCH_EXACT if code.rank == 0 else MATCH_PREFIX
     return found
@@ -122,7 +125,8 @@ def search(
 ) -> list[Code]:
     """Return up to `limit` codes for a query, best first; each carries `.match` (exact/prefix/range/words).
 
-    `billable` and `valid_on` filter: with a date, billable means billable in the release in force that day.
+    `billable` and `valid_on` filter: with a date, billable means billable in the release in force that day,
+    and each code's `billable` is reported as of that day.
     """
     query = (query or "").strip()
     limit = max(1, min(limit, MAX_LIMIT))

@@ -8,6 +8,7 @@ applies completely or not at all. Loading the same release again changes nothing
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -125,6 +126,19 @@ def bulk_change(model, fields: list[str], rows: list[tuple]) -> None:
         assignments = ", ".join(f"{quote(c)} = b.{quote(c)}" for c in columns)
         cursor.execute(f"UPDATE {meta.db_table} AS t SET {assignments} FROM bulk_change AS b WHERE t.id = b.id")
         cursor.execute("DROP TABLE bulk_change")
+
+
+def _search_indexes(*, drop: bool) -> None:
+    """Drop or create the PostgreSQL search indexes of migration 0004 (same names and definitions)."""
+    indexes = importlib.import_module("codes.migrations.0004_catalog_search_indexes").INDEXES
+    with connection.cursor() as cursor:
+        if not drop:
+            # CREATE INDEX refuses a table with pending (deferred) foreign-key checks: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, sql in indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}" if drop else sql)
+        if not drop:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _plain(descriptors: tuple) -> tuple:
@@ -271,6 +285,11 @@ def load_release(
     known = set(by_code) | pre_existing
     missing = sorted((entry for code, entry in by_code.items() if code not in codes), key=lambda e: (len(e.code), e.code))
     codes.update(zip((e.code for e in missing), reserve_ids(Code, len(missing)), strict=True))
+    # A load that more than doubles the table (a first release) builds the search indexes once afterwards:
+    # a bulk GIN build is several times quicker than maintaining it row by row.
+    rebuild = connection.vendor == "postgresql" and len(missing) > len(pre_existing) + Code.objects.exclude(system=system).count()
+    if rebuild:
+        _search_indexes(drop=True)
     bulk_insert(
         Code,
         [
@@ -303,6 +322,8 @@ def load_release(
             for entry in missing
         ],
     )
+    if rebuild:
+        _search_indexes(drop=False)
     progress(len(entries), total)
 
     # Versions of this release: create, update what changed, drop codes a replacing file no longer has.
@@ -402,7 +423,11 @@ def load_release(
     if connection.vendor == "postgresql" and (create or update or dropped):
         # Fresh statistics: without them the planner misjudges the version lookups of search right after a load.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE codes_code, codes_codeversion")
+            # Only the columns search filters on: sampling the long text and JSON columns costs seconds.
+            cursor.execute(
+                "ANALYZE codes_code (system, code, billable, last_effective), "
+                "codes_codeversion (code_id, release_id, effective_from, effective_to, billable)"
+            )
     release.counts = {k: counts[k] for k in ("codes", "billable", "header")}
     release.report = report
     release.save(update_fields=["counts", "report"])

@@ -176,6 +176,8 @@ def test_words_find_the_expected_code_first(loaded, query, expected):
 def test_search_filters_by_system_billable_and_date(loaded):
     in_2021 = [c.display for c in search.search("low back pain", billable=True, valid_on=IN_2021)]
     assert "M54.5" in in_2021 and "M54.50" not in in_2021
+    assert [c.billable for c in search.search("M54.5", valid_on=IN_2021)][:1] == [True]  # as of 2021, not the latest release
+    assert [c.billable for c in search.search("M54.5")][:1] == [False]
     in_2025 = [c.display for c in search.search("low back pain", billable=True, valid_on=IN_2025)]
     assert "M54.5" not in in_2025 and "M54.50" in in_2025
     assert {c.system for c in search.search("pump", system="hcpcs")} == {"hcpcs"}
