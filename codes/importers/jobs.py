@@ -9,6 +9,7 @@ commits on its own (PostgreSQL; SQLite allows one writer, so there the status ch
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from django_tasks import task
 from codes.importers import registry
 from codes.importers.base import ImportFailure
 from codes.models import ImportRun
+
+logger = logging.getLogger(__name__)
 
 
 def create_run(*, files: list, user, dry_run: bool) -> ImportRun:
@@ -81,6 +84,10 @@ def execute(run: ImportRun) -> ImportRun:
         run.report = {
             "error": {"file": exc.file, "line": exc.line, "column": exc.column, "sheet": exc.sheet, "message": exc.message}
         }
+    except Exception as exc:  # noqa: BLE001 - a bug must not leave the run "running" forever; it is logged
+        logger.exception("import run %s failed", run.pk)
+        run.status = ImportRun.Status.FAILED
+        run.message = f"Import failed, nothing was changed: internal error ({type(exc).__name__})"
     else:
         run.status = ImportRun.Status.DRY_RUN if run.dry_run else ImportRun.Status.SUCCEEDED
         run.kind = ", ".join(dict.fromkeys(r.kind for r in results))[:64]
