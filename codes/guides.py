@@ -16,9 +16,10 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q
 from django.urls import NoReverseMatch, reverse
 
-from codes import catalog
+from codes import catalog, pricing
 from codes.models import Code, CodeSystem, CodeVersion, Guide, GuideEntry, GuideNote, GuideSection
 from codes.models.catalog import display_code, normalize_code
+from reimbursement import roles
 
 NATIONAL = "national"
 
@@ -34,8 +35,6 @@ class Money:
 
     def rounded(self, *, cents: bool) -> Decimal | None:
         """Return the amount as displayed: cents, or whole dollars half-up as printed guides show them."""
-        from codes import pricing
-
         if self.amount is None:
             return None
         if cents:
@@ -65,6 +64,8 @@ class Row:
     money: dict[str, Money] = field(default_factory=dict)  # amount columns for the year shown
     change: dict[str, Money] = field(default_factory=dict)  # the same columns, change since the previous year
     children: list[Row] = field(default_factory=list)  # the codes of a range, or below a header
+    cells: list[Cell] = field(default_factory=list)  # what the page prints after code and description
+    billable_children: int = 0
 
 
 @dataclass
@@ -79,6 +80,9 @@ class Table:
     section: GuideSection
     groups: list[Group]
     notes: list[str]
+    columns: list[Column] = field(default_factory=list)
+    width: int = 2
+    releases: list[str] = field(default_factory=list)  # the code-set releases the table read
 
     @property
     def kind(self) -> str:
@@ -95,12 +99,12 @@ class GuidePage:
     previous_year: int | None
     years: list[int]
     localities: list[tuple[str, str]]  # (key, label) for the picker
+    notices: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
 
 
 def guides_for(user) -> list[Guide]:
     """Return the guides a user may read: published ones, and drafts for the reimbursement team."""
-    from reimbursement import roles
-
     guides = Guide.objects.all() if roles.is_reimbursement_team(user) else Guide.objects.published()
     return list(guides.order_by("title"))
 
@@ -112,8 +116,6 @@ def load_guide(slug: str, *, user) -> Guide | None:
         Prefetch("sections__entries", queryset=GuideEntry.objects.order_by("position", "id")),
         Prefetch("sections__notes", queryset=GuideNote.objects.order_by("position", "id")),
     )
-    from reimbursement import roles
-
     if not roles.is_reimbursement_team(user):
         guides = guides.published()
     return guides.filter(slug=slug).first()
@@ -284,15 +286,11 @@ class Figures:
 
 def default_year() -> int:
     """Return the latest year with a physician fee schedule loaded (this year when none is)."""
-    from codes import pricing
-
     years = pricing.available_years("pfs")
     return years[0] if years else datetime.date.today().year  # noqa: DTZ011 - a calendar year, no time zone question
 
 
 def _figures(codes: list[str], *, year: int, locality: str) -> Figures:
-    from codes import pricing
-
     def fetch(function, **kwargs):
         try:
             return function(codes, year=year, **kwargs)
@@ -305,8 +303,6 @@ def _figures(codes: list[str], *, year: int, locality: str) -> Figures:
 
 
 def _change(current: Decimal | None, previous: Decimal | None, *, had_previous: bool) -> Money:
-    from codes import pricing
-
     if current is None or previous is None:
         return Money(text="new" if current is not None and not had_previous else "—")
     percent = pricing.percent_change(previous, current)
@@ -314,8 +310,6 @@ def _change(current: Decimal | None, previous: Decimal | None, *, had_previous: 
 
 
 def _physician_money(payment, setting: str, gpci) -> Money:
-    from codes import pricing
-
     amount = payment.non_facility_amount if setting == "office" else payment.facility_amount
     if amount is not None:
         whole = pricing.physician_whole_dollars(payment, setting=setting, gpci=gpci)
@@ -490,8 +484,6 @@ def _table_columns(kind: str, *, previous_year: int | None) -> list[Column]:
 
 def build_page(guide: Guide, *, year: int, locality: str = NATIONAL, cents: bool = False) -> GuidePage:
     """Return the guide's tables for a year and locality: figures from the fee schedules, codes from the catalog."""
-    from codes import pricing
-
     try:
         pricing.parse_locality(locality)
     except pricing.PricingError as exc:
@@ -551,7 +543,7 @@ def build_page(guide: Guide, *, year: int, locality: str = NATIONAL, cents: bool
         localities=[(option.key, option.label) for option in options],
     )
     page.notices = notices
-    page.sources = [release for table in tables for release in getattr(table, "releases", [])] + _sources(now)
+    page.sources = [release for table in tables for release in table.releases] + _sources(now)
     return page
 
 
