@@ -19,6 +19,10 @@ def test_agent_answers_a_new_inquiry_with_a_canned_response(page, live_server, a
     CannedResponseFactory(title="Refill billing", body="Dear {provider_name},\n\nThank you for asking about {codes}.")
     ingest.receive(eml("reply_to_differs.eml"))
 
+    page.goto(f"{live_server.url}/ask/")  # what providers see (no login)
+    assert page.locator("h1").inner_text() == "Ask a coding or payment question"
+    page.screenshot(path=str(artifacts_dir / "inquiry-ask.png"), full_page=True)
+
     login_in_browser(page, live_server, agent_user.username)
     page.goto(f"{live_server.url}/inquiries/")
     page.screenshot(path=str(artifacts_dir / "inquiries-queue.png"), full_page=True)
