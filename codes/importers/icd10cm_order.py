@@ -41,7 +41,12 @@ def parse(source: SourceFile) -> Iterator[OrderRow]:
         if not text.strip():
             continue
         if len(text) < 17:
-            raise ImportFailure(f"line is too short ({len(text)} characters): the file looks truncated", file=source.name, line=number, column=str(len(text) + 1))
+            raise ImportFailure(
+                f"line is too short ({len(text)} characters): the file looks truncated",
+                file=source.name,
+                line=number,
+                column=str(len(text) + 1),
+            )
         order = text[0:5]
         if not order.isdigit() or text[5] != " ":
             raise ImportFailure(f"order number {order!r} is not five digits", file=source.name, line=number, column="1")

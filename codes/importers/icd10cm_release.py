@@ -53,7 +53,9 @@ def spec_for(year: int, month: int | None) -> catalog_load.ReleaseSpec:
     """Return the release a fiscal year (and update month) makes: "FY2021" from 2020-10-01, "FY2025 April" from 2025-04-01."""
     if month is None:
         return catalog_load.ReleaseSpec(CodeSystem.ICD10CM, f"FY{year}", datetime.date(year - 1, 10, 1), "icd10cm")
-    return catalog_load.ReleaseSpec(CodeSystem.ICD10CM, f"FY{year} {MONTH_NAMES[month]}", datetime.date(year, month, 1), "icd10cm")
+    return catalog_load.ReleaseSpec(
+        CodeSystem.ICD10CM, f"FY{year} {MONTH_NAMES[month]}", datetime.date(year, month, 1), "icd10cm"
+    )
 
 
 def _entry_notes(tabular: icd10cm_tabular.Tabular | None, code: str) -> dict:
@@ -96,7 +98,9 @@ def entries_from_code_list(source: SourceFile, tabular: icd10cm_tabular.Tabular)
         node = tabular.codes.get(code)
         description = node.description if node else tabular.seventh_character_description(code)
         if not description:
-            raise ImportFailure(f"{code} has no description in the tabular list loaded with it", file=source.name, line=line, column="1")
+            raise ImportFailure(
+                f"{code} has no description in the tabular list loaded with it", file=source.name, line=line, column="1"
+            )
         entries.append(
             catalog_load.CodeEntry(
                 code, "", description, code not in headers, section=_section_of(tabular, code), **_entry_notes(tabular, code)
@@ -112,7 +116,9 @@ def entries_from_tabular(tabular: icd10cm_tabular.Tabular) -> list[catalog_load.
         node = tabular.codes.get(code)
         description = node.description if node else tabular.seventh_character_description(code)
         entries.append(
-            catalog_load.CodeEntry(code, "", description or "", billable, section=_section_of(tabular, code), **_entry_notes(tabular, code))
+            catalog_load.CodeEntry(
+                code, "", description or "", billable, section=_section_of(tabular, code), **_entry_notes(tabular, code)
+            )
         )
     return entries
 
@@ -176,7 +182,9 @@ class Icd10cmImporter:
             entries = entries_from_order(roles["order"], tabular)
         elif "codes" in roles:
             if tabular is None:
-                raise ImportFailure("a code list needs the tabular list XML of the same release for its descriptions", file=roles["codes"].name)
+                raise ImportFailure(
+                    "a code list needs the tabular list XML of the same release for its descriptions", file=roles["codes"].name
+                )
             entries = entries_from_code_list(roles["codes"], tabular)
         else:
             entries = entries_from_tabular(tabular)

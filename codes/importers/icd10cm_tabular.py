@@ -184,7 +184,9 @@ def parse(source: SourceFile) -> Tabular:
     except xml.parsers.expat.ExpatError as exc:
         reason = xml.parsers.expat.ErrorString(exc.code)
         hint = " (the file looks truncated)" if "no element found" in reason or "unclosed token" in reason else ""
-        raise ImportFailure(f"not well-formed XML: {reason}{hint}", file=source.name, line=exc.lineno, column=str(exc.offset + 1)) from exc
+        raise ImportFailure(
+            f"not well-formed XML: {reason}{hint}", file=source.name, line=exc.lineno, column=str(exc.offset + 1)
+        ) from exc
     if not codes:
         raise ImportFailure("unknown layout: no <diag> codes found", file=source.name, line=1)
     return Tabular(version=state["version"], chapters=chapters, sections=sections, codes=codes)

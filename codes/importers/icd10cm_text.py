@@ -40,7 +40,10 @@ def decoded_lines(source: SourceFile, *, final_line_end: bool = True) -> Iterato
         lines.append("")
     if lines[-1] != "":
         raise ImportFailure(
-            "the last line has no line end: the file looks truncated", file=source.name, line=len(lines), column=str(len(lines[-1]) + 1)
+            "the last line has no line end: the file looks truncated",
+            file=source.name,
+            line=len(lines),
+            column=str(len(lines[-1]) + 1),
         )
     for number, line in enumerate(lines[:-1], start=1):
         yield number, line.rstrip("\r")

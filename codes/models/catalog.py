@@ -67,7 +67,8 @@ class Release(models.Model):
             models.UniqueConstraint(fields=["system", "label"], name="unique_release_label"),
             models.UniqueConstraint(fields=["system", "effective_from"], name="unique_release_start"),
             models.CheckConstraint(
-                condition=Q(effective_to__isnull=True) | Q(effective_from__lte=models.F("effective_to")), name="release_dates_ordered"
+                condition=Q(effective_to__isnull=True) | Q(effective_from__lte=models.F("effective_to")),
+                name="release_dates_ordered",
             ),
         ]
 
@@ -118,9 +119,7 @@ class CodeQuerySet(models.QuerySet):
 
     def billable_on(self, day: datetime.date) -> CodeQuerySet:
         """Keep codes whose version in force on `day` is billable."""
-        return self.filter(
-            models.Exists(CodeVersion.objects.effective_on(day).filter(code=models.OuterRef("pk"), billable=True))
-        )
+        return self.filter(models.Exists(CodeVersion.objects.effective_on(day).filter(code=models.OuterRef("pk"), billable=True)))
 
 
 class Code(models.Model):
@@ -209,7 +208,8 @@ class CodeVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "release"], name="unique_code_version"),
             models.CheckConstraint(
-                condition=Q(effective_to__isnull=True) | Q(effective_from__lte=models.F("effective_to")), name="version_dates_ordered"
+                condition=Q(effective_to__isnull=True) | Q(effective_from__lte=models.F("effective_to")),
+                name="version_dates_ordered",
             ),
         ]
         indexes = [models.Index(fields=["effective_from", "effective_to"], name="codeversion_dates_idx")]
