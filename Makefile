@@ -24,7 +24,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 venv: $(VENV)/.runtime-installed
 
 # Serve the app on http://$(HOST):$(PORT) with SQLite, starter data and one demo login per role.
-run: $(VENV)/.runtime-installed
+# A development .env (DJANGO_DEBUG=1) so manage.py commands work the same outside make.
+.env:
+	cp .env.example .env
+
+run: $(VENV)/.runtime-installed .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_starter_data
 	$(PY) manage.py create_demo_accounts

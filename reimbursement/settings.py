@@ -157,6 +157,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
+    # Django's own console handler would print every request error a second time.
+    "loggers": {"django": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING"), "propagate": False}},
 }
 
 # Background tasks (imports run here; `make run` starts the worker) ----------------------------

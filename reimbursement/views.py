@@ -2,11 +2,17 @@
 
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from reimbursement.api import error_body
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; point them at the SVG icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 def home(request):

@@ -32,13 +32,23 @@ def importers() -> list:
     return sorted(found, key=lambda imp: imp.priority)
 
 
+def _files(paths: list[Path]) -> list[Path]:
+    """Return the files named, with a folder standing for every visible file inside it."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ImportFailure("no such file or folder", file=str(path))
+    return files
+
+
 def expand(paths: list[Path]) -> list[SourceFile]:
-    """Return the files to import: plain files as they are, zip archives as their members."""
+    """Return the files to import: plain files as they are, zip archives as their members, folders as their files."""
     sources = []
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise ImportFailure("no such file", file=str(path))
+    for path in _files(paths):
         if zipfile.is_zipfile(path) and path.suffix.lower() not in (".xlsx", ".xlsm"):  # a workbook is a zip too
             with zipfile.ZipFile(path) as archive:
                 for info in archive.infolist():
