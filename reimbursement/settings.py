@@ -196,7 +196,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the code-system choices wherever they appear (fields, filters, path parameters).
-    "ENUM_NAME_OVERRIDES": {"CodeSystemEnum": "codes.models.catalog.CodeSystem", "CodeSystemValueEnum": ["icd10cm", "cpt", "hcpcs"]},
+    "ENUM_NAME_OVERRIDES": {
+        "CodeSystemEnum": "codes.models.catalog.CodeSystem",
+        "CodeSystemValueEnum": ["icd10cm", "cpt", "hcpcs"],
+    },
 }
 
 # Application settings -----------------------------------------------------------------------
