@@ -6,11 +6,12 @@ The import runs three times, each into an empty catalog (a fresh database), and 
 the COPY loads the raw lines into a one-column table, also best of three. Nothing is asserted.
 """
 
+import os
 import time
 
 import _catalog_db
 
-DATABASE = "rd_bench_import"
+DATABASE = os.environ.get("BENCH_DATABASE", "rd_bench_import")
 RUNS = 3
 
 

@@ -7,6 +7,7 @@ between runs), serves the project over HTTP from a thread, and counts the SQL ea
 Targets (not asserted): at most 3 SQL queries per request, p95 at most 30 ms on the 2-core machine.
 """
 
+import os
 import statistics
 import threading
 import time
@@ -16,7 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import _catalog_db
 
-DATABASE = "rd_bench_search"
+DATABASE = os.environ.get("BENCH_DATABASE", "rd_bench_search")
 FILES = [
     "icd10cm/fy2021/icd10cm-order-Jan-2021.txt",
     "icd10cm/fy2021/icd10cm_tabular_2021.xml",
