@@ -219,7 +219,8 @@ def load_starter_data() -> list[str]:
         lines.append(f"Guide {guide.slug}: {'loaded' if created else 'already there (kept as edited)'}")
     files = starter_files()
     if files:
-        for result in registry.run_import(files):
+        # As extracts: they fill only releases not loaded from the complete files, and never end codes.
+        for result in registry.run_import(files, extract=True):
             lines.append(f"Starter extract: {result.summary()}")
     else:
         lines.append("No starter extract found: run `python manage.py make_starter_extract --from ../shared/data`.")

@@ -65,10 +65,13 @@ class ImportRunAdmin(admin.ModelAdmin):
             reports = result["report"].values() if result["kind"] == "hcpcs-descriptors" else [result["report"]]
             lists = []
             for report in reports:
-                for key in ("added", "ended", "billable_to_header", "header_to_billable"):
+                for key in ("added", "ended", "removed", "billable_to_header", "header_to_billable"):
                     codes = report.get(key) or []
                     if codes:
-                        shown = ", ".join(codes[:60]) + (f" … ({len(codes):,} in all)" if len(codes) > 60 else "")
+                        # The stored list is capped; the counts hold the real total.
+                        counts_of = result["counts"]
+                        total = counts_of.get(key, counts_of.get(f"{report.get('system')} {key}", len(codes)))
+                        shown = ", ".join(codes[:60]) + (f" … ({total:,} in all)" if total > 60 else "")
                         lists.append(format_html("<li><strong>{}</strong>: {}</li>", key.replace("_", " "), shown))
                 changed = report.get("changed") or []
                 if changed:

@@ -23,6 +23,8 @@ class SourceFile:
     name: str
     path: Path | None = None
     data: bytes | None = None
+    # A trimmed extract (the starter data): fills an empty release, never replaces or ends a complete one.
+    extract: bool = False
     _sha256: str | None = field(default=None, repr=False)
 
     @property
@@ -85,15 +87,25 @@ class ImportResult:
     counts: dict[str, int] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
     dry_run: bool = False
+    skipped: str = ""  # why nothing was written (an extract where a complete release is loaded)
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"{self.source} ({self.kind}): skipped, {self.skipped}"
         counts = ", ".join(f"{key} {value:,}" for key, value in self.counts.items())
         prefix = "[dry run] " if self.dry_run else ""
         release = f" -> {self.release}" if self.release else ""
         return f"{prefix}{self.source} ({self.kind}{release}): {counts}"
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "source": self.source, "release": self.release, "counts": self.counts, "report": self.report}
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "release": self.release,
+            "counts": self.counts,
+            "report": self.report,
+            "skipped": self.skipped,
+        }
 
 
 class Importer(Protocol):

@@ -17,10 +17,12 @@ from django.db import connection, models
 from django.db.models import Count, Max, Min, Q
 from psycopg.types.json import Jsonb
 
+from codes.importers import pg_bulk
 from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
 from codes.models.catalog import Chapter, Code, CodeSystem, CodeVersion, Release, Section, display_code
 
 BATCH = 5000
+EMPTY_JSON = "{}"
 REPORT_LIMIT = 20000  # codes listed per kind of change in the stored report (counts are always complete)
 # When several files describe the same code of one release, the higher rank wins (CMS's HCPCS file
 # carries the full long descriptors; the RVU file and Addendum B only short ones).
@@ -66,10 +68,9 @@ def reserve_ids(model, count: int) -> list[int]:
     if count == 0:
         return []
     table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        return pg_bulk.reserve_id_range(table, count)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
-            return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # SQLite: one writer at a time
         start = cursor.fetchone()[0] + 1
     return list(range(start, start + count))
@@ -94,9 +95,10 @@ def bulk_insert(model, fields: list[str], rows: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             if json_at:
+                # JSON as text (COPY parses it with the column's type): most notes are {}, dumped once.
                 row = list(row)
                 for i in json_at:
-                    row[i] = Jsonb(row[i])
+                    row[i] = EMPTY_JSON if row[i] == {} else json.dumps(row[i])
             copy.write_row(row)
 
 
@@ -169,7 +171,7 @@ def _report_codes(system: str, codes: list[str]) -> list[str]:
     return [display_code(system, c) for c in sorted(codes)[:REPORT_LIMIT]]
 
 
-def _release_for(spec: ReleaseSpec, sources: list[SourceFile], user) -> Release:
+def _release_for(spec: ReleaseSpec, sources: list[SourceFile], user, *, supersede: bool = False) -> Release:
     clash = Release.objects.filter(system=spec.system, effective_from=spec.effective_from).exclude(label=spec.label).first()
     if clash is not None:
         raise ImportFailure(
@@ -184,18 +186,31 @@ def _release_for(spec: ReleaseSpec, sources: list[SourceFile], user) -> Release:
             f"{release} is recorded as starting {release.effective_from:%Y-%m-%d}, this file says {spec.effective_from:%Y-%m-%d}",
             file=sources[0].name,
         )
-    names = set(filter(None, release.source_files.splitlines())) | {s.name for s in sources}
-    hashes = set(filter(None, release.sha256.splitlines())) | {f"{s.sha256}  {s.basename}" for s in sources}
+    # Complete files replacing an extract replace its provenance too.
+    names = set() if supersede else set(filter(None, release.source_files.splitlines()))
+    hashes = set() if supersede else set(filter(None, release.sha256.splitlines()))
+    names |= {s.name for s in sources}
+    hashes |= _hashes(sources)
+    release.extract = all(s.extract for s in sources)  # an extract never reaches a complete release (load_release)
     release.source_files = "\n".join(sorted(names))
     release.sha256 = "\n".join(sorted(hashes))
     release.loaded_by = user if getattr(user, "pk", None) else release.loaded_by
     return release
 
 
+def _hashes(sources: list[SourceFile]) -> set[str]:
+    return {f"{s.sha256}  {s.basename}" for s in sources}
+
+
 def _chain_dates(system: str) -> None:
-    """Set each release's effective_to to the day before the next release, and copy dates to versions."""
+    """Set each release's effective_to to the day before the next complete release, and copy dates to versions.
+
+    A partial extract (starter data) ends no code: it only takes over the codes it has, from its first day.
+    """
     releases = list(Release.objects.filter(system=system).order_by("effective_from"))
-    for release, following in zip(releases, releases[1:] + [None], strict=True):
+    for index, release in enumerate(releases):
+        later = releases[index + 1 :]
+        following = next((r for r in later if not r.extract), None)
         end = following.effective_from - datetime.timedelta(days=1) if following else None
         if release.effective_to != end:
             release.effective_to = end
@@ -206,6 +221,13 @@ def _chain_dates(system: str) -> None:
                 effective_from=release.effective_from, effective_to__isnull=True
             )
         stale.update(effective_from=release.effective_from, effective_to=end)
+        for extract in later[: later.index(following)] if following else later:
+            cut = extract.effective_from - datetime.timedelta(days=1)
+            CodeVersion.objects.filter(
+                Q(effective_to__isnull=True) | Q(effective_to__gt=cut),
+                release=release,
+                code__in=CodeVersion.objects.filter(release=extract).values("code"),
+            ).update(effective_to=cut)
 
 
 def _sync_hierarchy(chapters: list[dict], sections: list[dict]) -> dict[str, int]:
@@ -251,7 +273,15 @@ def load_release(
 ) -> ImportResult:
     """Write a release and return added/changed/ended/unchanged counts against the previous release."""
     system = spec.system
-    release = _release_for(spec, sources, user)
+    current = Release.objects.filter(system=system, label=spec.label).first()
+    extract = any(s.extract for s in sources)
+    if extract and current is not None and (not current.extract or _hashes(sources) <= set(current.sha256.splitlines())):
+        # Starter data only fills an empty release: never replace codes from complete files, nor reload itself.
+        why = "complete files of this release are loaded" if not current.extract else "this extract is already loaded"
+        return ImportResult(kind=kind, source=", ".join(s.basename for s in sources), release=str(current), skipped=why)
+    # Complete files replace an extract of the same release entirely (not merged into it).
+    supersede = not extract and current is not None and current.extract
+    release = _release_for(spec, sources, user, supersede=supersede)
     total = len(entries) * 2
     progress(0, total)
     section_pks = _sync_hierarchy(chapters or [], sections or []) if system == CodeSystem.ICD10CM else {}
@@ -261,7 +291,7 @@ def load_release(
         row[0]: row[1:] for row in CodeVersion.objects.filter(release=release).values_list("code__code", "pk", *VERSION_FIELDS)
     }
     by_code = {entry.code: entry for entry in entries}
-    if spec.merge:
+    if spec.merge and not supersede:
         # Files of one release fill in for each other; a lower-ranked file never overwrites a higher one.
         rank = SOURCE_RANK.get(spec.source, 0)
         by_code, source_for = {}, {}
@@ -276,17 +306,20 @@ def load_release(
         source_for = dict.fromkeys(by_code, spec.source)
 
     previous = Release.objects.filter(system=system, effective_from__lt=spec.effective_from).order_by("-effective_from").first()
-    before = {}
+    previous_state = {}
     if previous is not None:
         rows = CodeVersion.objects.filter(release=previous).values_list(
             "code__code", "short_description", "long_description", "billable"
         )
-        before = {code: (short, long, billable) for code, short, long, billable in rows}
+        previous_state = {code: (short, long, billable) for code, short, long, billable in rows}
+    # The report compares with the state before this load: the release itself when it has codes already (a second
+    # file of it, a reload, an extract replaced), else the previous release.
+    before = {code: v[1:4] for code, v in existing_versions.items()} if existing_versions else previous_state
 
     # Files without short descriptors (code list + tabular XML) keep the previous release's, unchanged text permitting.
     for entry in by_code.values():
         if not entry.short_description:
-            old = before.get(entry.code)
+            old = previous_state.get(entry.code)
             if old and old[1] == entry.long_description:
                 entry.short_description = old[0]
             elif len(entry.long_description) <= 100:
@@ -304,6 +337,8 @@ def load_release(
     rebuild = connection.vendor == "postgresql" and len(missing) > len(pre_existing) + Code.objects.exclude(system=system).count()
     if rebuild:
         _search_indexes(drop=True)
+        # The first load also checks its foreign keys once, by a join, rather than row by row.
+        foreign_keys = pg_bulk.drop_foreign_keys([Code._meta.db_table, CodeVersion._meta.db_table])
     bulk_insert(
         Code,
         [
@@ -358,6 +393,8 @@ def load_release(
             update.append((version[0], *values))
     dropped = [v[0] for code, v in existing_versions.items() if code not in by_code]
     bulk_insert(CodeVersion, ["code", "release", "effective_from", "effective_to", *VERSION_FIELDS], create)
+    if rebuild:
+        pg_bulk.restore_foreign_keys(foreign_keys)
     bulk_change(CodeVersion, VERSION_FIELDS, update)
     CodeVersion.objects.filter(pk__in=dropped).delete()
     release.save()
@@ -394,7 +431,9 @@ def load_release(
             if new != old:
                 refresh.append((pk, *new))
         bulk_change(Code, fields, refresh)
-    _refresh_validity(system, [code for code in set(before) | set(existing_versions) if code not in by_code] if latest else None)
+    _refresh_validity(
+        system, [code for code in set(previous_state) | set(existing_versions) if code not in by_code] if latest else None
+    )
     progress(total, total)
 
     added = [code for code in by_code if code not in before]
@@ -428,6 +467,7 @@ def load_release(
         "release": spec.label,
         "effective_from": spec.effective_from.isoformat(),
         "previous_release": previous.label if previous else None,
+        "compared_with": "this release as loaded before" if existing_versions else (previous.label if previous else None),
         "added": _report_codes(system, added),
         "ended": _report_codes(system, ended),
         "changed": details,

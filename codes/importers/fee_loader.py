@@ -75,6 +75,10 @@ def load_release(
     if not unique:
         raise ImportFailure("no data rows found", file=source.name)
     release = FeeRelease.objects.filter(kind=kind, effective_from=info.effective_from).first()
+    if source.extract and release is not None and (not release.extract or release.sha256 == source.sha256):
+        # Starter data only fills an empty release: never replace rows from a complete file, nor reload itself.
+        why = "a complete file of this release is loaded" if not release.extract else "this extract is already loaded"
+        return ImportResult(kind=kind, source=source.name, release=str(release), skipped=why)
     baseline = release or FeeRelease.objects.filter(kind=kind, effective_from__lt=info.effective_from).first()
     compare_fields = [f for f in unique[0][1] if f != "line" and f not in not_compared]
     before = _snapshot(model, baseline, key_fields, compare_fields) if baseline else {}
@@ -85,6 +89,7 @@ def load_release(
     release.source_name = source.basename
     release.sha256 = source.sha256
     release.row_count = len(unique)
+    release.extract = source.extract
     release.imported_by = user if getattr(user, "pk", None) else None
     release.save()
     model.objects.filter(release=release).delete()
@@ -172,13 +177,17 @@ def _compare(before: dict, unique, key_fields, compare_fields) -> tuple[dict, di
 
 
 def _renumber_effective_to(kind: str) -> None:
-    """Each release is in force until the day before the next release of its kind starts."""
+    """Each release is in force until the day before the next release of its kind starts.
+
+    A partial extract (starter data) ends no complete release: only the next complete one does.
+    """
     from datetime import timedelta
 
     from codes.models import FeeRelease
 
     releases = list(FeeRelease.objects.filter(kind=kind).order_by("effective_from"))
-    for current, following in zip(releases, [*releases[1:], None], strict=True):
+    for index, current in enumerate(releases):
+        following = next((r for r in releases[index + 1 :] if current.extract or not r.extract), None)
         end = following.effective_from - timedelta(days=1) if following else None
         if current.effective_to != end:
             current.effective_to = end

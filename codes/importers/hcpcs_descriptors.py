@@ -59,17 +59,18 @@ def load_systems(
             results.append(
                 catalog_load.load_release(spec=spec, entries=entries, sources=files, kind=kind, user=user, progress=progress)
             )
+    source = ", ".join(f.basename for f in files)
+    release = " + ".join(r.release for r in results)
+    loaded = [r for r in results if not r.skipped]  # an extract where complete files are loaded writes nothing
+    if results and not loaded:
+        return ImportResult(kind=kind, source=source, release=release, skipped=results[0].skipped)
     counts: dict[str, int] = {}
-    for result in results:
+    for result in loaded:
         system = result.report["system"]
         for key, value in result.counts.items():
             counts[f"{system} {key}"] = value
     return ImportResult(
-        kind=kind,
-        source=", ".join(f.basename for f in files),
-        release=" + ".join(r.release for r in results),
-        counts=counts,
-        report={r.report["system"]: r.report for r in results},
+        kind=kind, source=source, release=release, counts=counts, report={r.report["system"]: r.report for r in loaded}
     )
 
 

@@ -86,14 +86,19 @@ def run_import(
     dry_run: bool = False,
     user=None,
     progress_for=None,
+    extract: bool = False,
 ) -> list[ImportResult]:
     """Import files completely or not at all; with dry_run, compute the same report and roll back.
 
     `progress_for(job_name)` returns a Progress callback for one job (None: no progress shown).
+    With extract, the files are partial extracts: they only fill releases not loaded from complete files,
+    never end codes, and a later complete file of the same release replaces them.
     """
     sources = [s if isinstance(s, SourceFile) else None for s in paths_or_sources]
     if any(s is None for s in sources):
         sources = expand([Path(p) for p in paths_or_sources])
+    for source in sources:
+        source.extract = source.extract or extract
     jobs = plan(sources)
     results: list[ImportResult] = []
     try:

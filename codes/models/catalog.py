@@ -56,6 +56,10 @@ class Release(models.Model):
     sha256 = models.TextField(blank=True, help_text="sha256 of each source file, one per line.")
     loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     loaded_at = models.DateTimeField(auto_now=True)
+    extract = models.BooleanField(
+        default=False,
+        help_text="Loaded from a partial extract (the starter data): it never ends codes, and complete files replace it.",
+    )
     counts = models.JSONField(default=dict, blank=True, help_text="Codes, billable and header counts.")
     report = models.JSONField(default=dict, blank=True, help_text="Added/changed/ended/unchanged against the previous release.")
 

@@ -36,6 +36,9 @@ class FeeRelease(models.Model):
     sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=12, choices=Status, default=Status.PUBLISHED)
     row_count = models.PositiveIntegerField(default=0)
+    extract = models.BooleanField(
+        default=False, help_text="Loaded from a partial extract (the starter data): a complete file of the release replaces it."
+    )
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     imported_at = models.DateTimeField(auto_now=True)
 
