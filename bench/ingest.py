@@ -33,7 +33,9 @@ os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://po
 
 TOTAL = int(os.environ.get("BENCH_MESSAGES", "1000"))
 # One process (the poller) and one per core (concurrent MTA pipe deliveries; PostgreSQL groups their commits).
-WORKERS = [int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(",")]
+WORKERS = [int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(",") if w]
+# The poller's path (ingest.receive_many, BATCH_SIZE messages per call); BENCH_BATCH_WORKERS= (empty) skips it.
+BATCH_WORKERS = [int(w) for w in os.environ.get("BENCH_BATCH_WORKERS", "1,2").split(",") if w]
 CORPUS = ROOT / "tests" / "inquiries" / "emails"
 OURS = "support@reimbursement.example.com"
 PEOPLE = [
@@ -231,8 +233,12 @@ def reset() -> None:
     Inquiry.objects.all().delete()
 
 
-def work(messages: list[bytes], results) -> None:
-    """Receive each message in order (one worker process); put the outcome counts on results."""
+def work(messages: list[bytes], results, batch: bool = False) -> None:
+    """Receive the messages in order (one worker process); put the outcome counts on results.
+
+    Single: ingest.receive per message, as the MTA pipe does. Batch: ingest.receive_many per BATCH_SIZE
+    messages, as poll_mailbox does.
+    """
     from django.db import connection
 
     from inquiries import ingest
@@ -240,7 +246,15 @@ def work(messages: list[bytes], results) -> None:
 
     outcomes: Counter[str] = Counter()
     cpu = time.process_time()
-    for raw in messages:
+    if batch:
+        for start in range(0, len(messages), ingest.BATCH_SIZE):
+            try:
+                received = ingest.receive_many(messages[start : start + ingest.BATCH_SIZE], source=RawMessage.Source.IMAP)
+                outcomes.update(str(result.outcome) for result in received)
+            except Exception as error:  # noqa: BLE001 - a benchmark counts crashes instead of stopping
+                outcomes["crash"] += 1
+                print(f"  crash: {type(error).__name__}: {error}")
+    for raw in [] if batch else messages:
         try:
             outcomes[str(ingest.receive(raw, source=RawMessage.Source.PIPE).outcome)] += 1
         except Exception as error:  # noqa: BLE001 - a benchmark counts crashes instead of stopping
@@ -251,7 +265,7 @@ def work(messages: list[bytes], results) -> None:
     results.put(outcomes)
 
 
-def run(messages: list[tuple[str, bytes, int]], workers: int) -> tuple[float, Counter]:
+def run(messages: list[tuple[str, bytes, int]], workers: int, batch: bool = False) -> tuple[float, Counter]:
     """Ingest all messages with this many worker processes (a conversation stays on one); return seconds, outcomes."""
     from django.db import connection
 
@@ -261,7 +275,7 @@ def run(messages: list[tuple[str, bytes, int]], workers: int) -> tuple[float, Co
     connection.close()  # each forked worker opens its own connection
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    processes = [context.Process(target=work, args=(share, results)) for share in shares]
+    processes = [context.Process(target=work, args=(share, results, batch)) for share in shares]
     started = time.perf_counter()
     for process in processes:
         process.start()
@@ -312,7 +326,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from inquiries import mailparse
+    from inquiries import ingest, mailparse
 
     settings.MEDIA_ROOT = Path(os.environ.get("BENCH_MEDIA_ROOT", "/tmp/rd_bench_ingest_media"))
     kinds = Counter(kind for kind, _, _ in messages)
@@ -334,14 +348,16 @@ def main() -> None:
         f" CPU {cpu_ms:.2f} ms/message"
     )
 
-    for workers in WORKERS:
+    runs = [(False, workers) for workers in WORKERS] + [(True, workers) for workers in BATCH_WORKERS]
+    for batch, workers in runs:
         reset()
-        seconds, outcomes = run(messages, workers)
+        seconds, outcomes = run(messages, workers, batch)
         label = f"{workers} process" + ("es" if workers > 1 else "")
+        path = f"ingest.receive_many ({ingest.BATCH_SIZE}/batch)" if batch else "ingest.receive (one by one)"
         # Python CPU per message does not depend on how busy the machine is; wall-clock rate does.
         cpu_ms = outcomes.pop("cpu_ms") / len(messages)
         print(
-            f"ingest.receive, {label:11}: {len(messages) / seconds:6.0f} messages/s"
+            f"{path:32}, {label:11}: {len(messages) / seconds:6.0f} messages/s"
             f" ({seconds:.2f} s, {outcomes['crash']} crashes; Django-side CPU {cpu_ms:.1f} ms/message)"
         )
         print(f"  reconciliation: {reconcile(len(messages))}")

@@ -64,26 +64,35 @@ def detect(*texts: str) -> list[tuple[str, str]]:
 
 def link_mentioned(inquiry: Inquiry, *texts: str) -> int:
     """Link the catalog codes mentioned in the texts, in one INSERT ... SELECT against the catalog; return rows added."""
-    wanted = set()
-    for text in texts:
-        wanted |= candidates(text or "")
+    return link_mentioned_many([(inquiry.pk, texts)])
+
+
+def link_mentioned_many(items: list[tuple[int, tuple[str, ...]]]) -> int:
+    """Link the catalog codes mentioned in each (inquiry id, texts) pair, all in one statement; return rows added."""
+    wanted: set[tuple[int, str, str]] = set()
+    for inquiry_id, texts in items:
+        found: set[tuple[str, str]] = set()
+        for text in texts:
+            found |= candidates(text or "")
+        wanted |= {(inquiry_id, system, code) for system, code in found}
     if not wanted:
         return 0
     qn = connection.ops.quote_name
     link = {f.name: qn(f.column) for f in CodeLink._meta.concrete_fields}
     catalog = {f.name: qn(f.column) for f in Code._meta.concrete_fields}
-    pairs = sorted(wanted)
-    where = " OR ".join([f"(c.{catalog['system']} = %s AND c.{catalog['code']} = %s)"] * len(pairs))
+    rows = sorted(wanted)
+    values = ", ".join(["(CAST(%s AS INTEGER), %s, %s)"] * len(rows))
     # One round trip instead of a SELECT then an INSERT: ingest must stay at a handful of queries per message.
     sql = (
+        f"WITH wanted (inquiry, sys, code) AS (VALUES {values}) "
         f"INSERT INTO {qn(CodeLink._meta.db_table)} "
         f"({link['inquiry']}, {link['system']}, {link['code']}, {link['origin']}, {link['added_at']}) "
-        f"SELECT %s, c.{catalog['system']}, c.{catalog['code']}, %s, %s FROM {qn(Code._meta.db_table)} c WHERE {where} "
+        f"SELECT w.inquiry, c.{catalog['system']}, c.{catalog['code']}, %s, %s FROM {qn(Code._meta.db_table)} c "
+        f"JOIN wanted w ON c.{catalog['system']} = w.sys AND c.{catalog['code']} = w.code WHERE 1 = 1 "
         "ON CONFLICT DO NOTHING"
     )
-    params = [inquiry.pk, CodeLink.Origin.DETECTED, connection.ops.adapt_datetimefield_value(timezone.now())]
-    for system, code in pairs:
-        params += [system, code]
+    params: list = [value for row in rows for value in row]
+    params += [CodeLink.Origin.DETECTED, connection.ops.adapt_datetimefield_value(timezone.now())]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
@@ -24,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inquiries import code_links, mailparse, workflow
-from inquiries.models import Attachment, Inquiry, Message, Participant, RawMessage
+from inquiries.models import Attachment, Inquiry, InquiryEvent, Message, Participant, RawMessage
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ TRACE_HEADERS = (b"received:", b"return-path:", b"delivered-to:", b"x-original-t
 # A message still pending after this long was stored but its processing never committed.
 PENDING_GRACE = datetime.timedelta(minutes=1)
 FOREIGN_TOKEN = re.compile(r"\s*\[RD-\d+\]\s*", re.IGNORECASE)
+# Messages per receive_many() call from the poller: one disk flush stores them all; results commit together.
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -77,14 +80,32 @@ def fingerprint(raw: bytes) -> str:
 
 def receive(raw: bytes, *, source: str = RawMessage.Source.PIPE) -> ReceiveResult:
     """Store one raw message, then turn it into a ticket, a reply, a note, a quarantine entry or a duplicate."""
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        raise TypeError("receive() takes the raw message as bytes")
-    raw = bytes(raw)
+    raw = _as_bytes(raw)
     # In autocommit this INSERT is its own, durable transaction: the bytes are safe before anything else runs.
     stored = RawMessage.objects.create(
         raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), source=source, received_at=timezone.now()
     )
     return _handle(stored, raw)
+
+
+def receive_many(raws: Iterable[bytes], *, source: str = RawMessage.Source.IMAP) -> list[ReceiveResult]:
+    """Store a batch of raw messages in one durable transaction, then process each in its own savepoint.
+
+    The bytes of the whole batch are committed (one disk flush) before any of them is parsed. Processing
+    runs in one transaction with a savepoint per message, so one bad message is quarantined and never
+    blocks the others. If the processing transaction itself fails, the messages stay 'pending' and
+    process_pending() redoes them.
+    """
+    raws = [_as_bytes(raw) for raw in raws]
+    if not raws:
+        return []
+    now = timezone.now()
+    stored = [
+        RawMessage(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), source=source, received_at=now) for raw in raws
+    ]
+    with transaction.atomic():
+        RawMessage.objects.bulk_create(stored)
+    return _handle_many(stored, raws)
 
 
 def process_pending(*, older_than: datetime.timedelta = PENDING_GRACE) -> list[ReceiveResult]:
@@ -96,26 +117,120 @@ def process_pending(*, older_than: datetime.timedelta = PENDING_GRACE) -> list[R
     return [_handle(stored, bytes(stored.raw)) for stored in pending.order_by("pk").iterator()]
 
 
+def _as_bytes(raw) -> bytes:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise TypeError("receive() takes the raw message as bytes")
+    return bytes(raw)
+
+
 def _handle(stored: RawMessage, raw: bytes) -> ReceiveResult:
     try:
         parsed = mailparse.parse(raw)
     except Exception as exc:  # noqa: BLE001 - whatever the parser trips on, the message is kept and flagged
-        return _quarantine(stored, f"Could not parse the message: {exc}")
+        return _save_outcomes([_quarantine(stored, f"Could not parse the message: {exc}")])[0]
     try:
         with transaction.atomic():
             _relax_durability()
-            return _process(stored, raw, parsed)
-    except IntegrityError:
-        # Another worker stored the same message between our check and our insert.
-        with transaction.atomic():
-            duplicate = _find_duplicate(parsed, fingerprint(raw))
-            if duplicate is not None:
-                return _duplicate(stored, duplicate)
+            with workflow.collecting_events() as events:
+                result, linked = _process(stored, raw, parsed)
+            _save_derived(events, [linked] if linked else [])
+            return _save_outcomes([result])[0]
+    except Exception as exc:  # noqa: BLE001 - one bad message never blocks the others; agents see it
+        failure = exc
+    with transaction.atomic():
+        _relax_durability()
+        return _save_outcomes([_after_failure(stored, raw, parsed, failure)])[0]
+
+
+def _handle_many(stored: list[RawMessage], raws: list[bytes]) -> list[ReceiveResult]:
+    results: list[ReceiveResult] = []
+    linked: list[tuple[int, tuple[str, ...]]] = []
+    parsed_all: list = []
+    for one, raw in zip(stored, raws, strict=True):
+        try:
+            parsed_all.append(mailparse.parse(raw))
+        except Exception as exc:  # noqa: BLE001 - kept and flagged, as in receive()
+            parsed_all.append(_quarantine(one, f"Could not parse the message: {exc}"))
+    with transaction.atomic():
+        _relax_durability()
+        # Redeliveries of earlier mail are found for the whole batch in one query; those within it, as they are stored.
+        known = _stored_messages(
+            [_key(p, raw) for p, raw in zip(parsed_all, raws, strict=True) if not isinstance(p, ReceiveResult)]
+        )
+        with workflow.collecting_events() as events:
+            for one, raw, parsed in zip(stored, raws, parsed_all, strict=True):
+                if isinstance(parsed, ReceiveResult):
+                    results.append(parsed)
+                    continue
+                kept = len(events)
+                try:
+                    with transaction.atomic():
+                        result, codes = _process(one, raw, parsed, known=known)
+                except Exception as exc:  # noqa: BLE001 - the savepoint is rolled back; the others go on
+                    del events[kept:]
+                    result, codes = _after_failure(one, raw, parsed, exc), None
+                if result.outcome != Outcome.DUPLICATE and result.message is not None:
+                    known.setdefault(_key(parsed, raw), result.message)
+                results.append(result)
+                if codes:
+                    linked.append(codes)
+        _save_derived(events, linked)
+        _save_outcomes(results)
+    return results
+
+
+def _key(parsed, raw: bytes) -> tuple[str, str]:
+    """Return what identifies a received message: (Message-ID as stored, fingerprint)."""
+    return (parsed.message_id or "")[:255], fingerprint(raw)
+
+
+def _stored_messages(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+    """Return the stored messages with these (Message-ID, fingerprint) keys, the first received for each."""
+    if not keys:
+        return {}
+    found: dict[tuple[str, str], Message] = {}
+    wanted = set(keys)
+    rows = Message.objects.filter(message_id__in={m for m, _ in keys}, fingerprint__in={f for _, f in keys}).select_related(
+        "inquiry"
+    )
+    for message in rows.order_by("pk"):
+        key = (message.message_id, message.fingerprint)
+        if key in wanted:
+            found.setdefault(key, message)
+    return found
+
+
+def _after_failure(stored: RawMessage, raw: bytes, parsed, exc: Exception) -> ReceiveResult:
+    """Return the result of a message whose processing was rolled back: a duplicate, or quarantined."""
+    if isinstance(exc, IntegrityError):
+        # Redelivery is caught by the unique (Message-ID, fingerprint) constraint when the Message row is
+        # inserted (also when another worker stored the same message at the same time): find the original.
+        duplicate = _find_duplicate(parsed, fingerprint(raw))
+        if duplicate is not None:
+            return _duplicate(stored, duplicate)
         logger.exception("Message %s could not be stored", stored.pk)
         return _quarantine(stored, "The message conflicts with a stored one.")
-    except Exception as exc:  # noqa: BLE001 - one bad message never blocks the others; agents see it
-        logger.exception("Message %s could not be processed", stored.pk)
-        return _quarantine(stored, f"Could not process the message: {type(exc).__name__}: {exc}")
+    logger.error("Message %s could not be processed", stored.pk, exc_info=exc)
+    return _quarantine(stored, f"Could not process the message: {type(exc).__name__}: {exc}")
+
+
+def _save_derived(events: list, linked: list[tuple[int, tuple[str, ...]]]) -> None:
+    """Insert the events and detected code links of the processed messages (never read back during ingest)."""
+    if events:
+        InquiryEvent.objects.bulk_create(events)
+    if linked:
+        code_links.link_mentioned_many(linked)
+
+
+def _save_outcomes(results: list[ReceiveResult]) -> list[ReceiveResult]:
+    """Record each message's outcome on its RawMessage row, in one UPDATE."""
+    rows = [result.raw_message for result in results]
+    if len(rows) == 1:
+        row = rows[0]
+        RawMessage.objects.filter(pk=row.pk).update(outcome=row.outcome, error=row.error, duplicate_of=row.duplicate_of)
+    elif rows:
+        RawMessage.objects.bulk_update(rows, ["outcome", "error", "duplicate_of"], batch_size=500)
+    return results
 
 
 def _relax_durability() -> None:
@@ -132,54 +247,61 @@ def _relax_durability() -> None:
 
 
 def _quarantine(stored: RawMessage, error: str) -> ReceiveResult:
-    RawMessage.objects.filter(pk=stored.pk).update(outcome=Outcome.QUARANTINED, error=error[:2000])
-    stored.outcome, stored.error = Outcome.QUARANTINED, error
+    stored.outcome, stored.error = Outcome.QUARANTINED, error[:2000]
     return ReceiveResult(Outcome.QUARANTINED, stored, detail=error)
 
 
 def _find_duplicate(parsed, fp: str) -> Message | None:
-    # Only the key is read: a full Message row with its join costs more to build than the query takes.
-    found = Message.objects.filter(message_id=parsed.message_id or "", fingerprint=fp).values_list("pk", flat=True)[:1]
-    return Message.objects.select_related("inquiry").get(pk=found[0]) if found else None
+    return (
+        Message.objects.filter(message_id=(parsed.message_id or "")[:255], fingerprint=fp)
+        .select_related("inquiry")
+        .order_by("pk")
+        .first()
+    )
 
 
 def _duplicate(stored: RawMessage, original: Message) -> ReceiveResult:
-    RawMessage.objects.filter(pk=stored.pk).update(outcome=Outcome.DUPLICATE, duplicate_of=original)
-    stored.outcome = Outcome.DUPLICATE
+    stored.outcome, stored.duplicate_of = Outcome.DUPLICATE, original
     return ReceiveResult(Outcome.DUPLICATE, stored, original, original.inquiry, "already received")
 
 
-def _process(stored: RawMessage, raw: bytes, parsed) -> ReceiveResult:
-    fp = fingerprint(raw)
-    original = _find_duplicate(parsed, fp)
-    if original is not None:
-        return _duplicate(stored, original)
+def _process(
+    stored: RawMessage, raw: bytes, parsed, *, known: dict[tuple[str, str], Message] | None = None
+) -> tuple[ReceiveResult, tuple[int, tuple[str, ...]] | None]:
+    """Store the message's rows; return its result and the (inquiry id, texts) to detect codes in, if any.
 
+    `known` holds the batch's already stored messages by (Message-ID, fingerprint); without it, the
+    database is asked. Checking first keeps ticket numbers without gaps (a rolled-back insert would
+    use one up); a redelivery racing past the check still hits the unique constraint.
+    """
+    key = _key(parsed, raw)
+    fp = key[1]
+    original = known.get(key) if known is not None else _find_duplicate(parsed, fp)
+    if original is not None:
+        return _duplicate(stored, original), None
     automatic = _automatic_kind(parsed)
     web = stored.source == RawMessage.Source.WEB
     # The web form lets anyone type any address, so its messages never join an existing ticket.
     inquiry = None if web else _thread(parsed, automatic=automatic)
+    texts = (parsed.subject or "", parsed.text or "")
 
     if automatic:
         message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.NOTE, kind=automatic)
         if inquiry is not None:
             workflow.record_automatic(inquiry, message=message)
-        return _done(stored, Outcome.NOTE, message, inquiry, message.detail)
+        return _done(stored, Outcome.NOTE, message, inquiry, message.detail), None
 
     if inquiry is not None:
         message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
-        code_links.link_mentioned(inquiry, parsed.subject or "", parsed.text or "")
         workflow.record_provider_reply(inquiry, message=message)
-        return _done(stored, Outcome.REPLY, message, inquiry)
+        return _done(stored, Outcome.REPLY, message, inquiry), (inquiry.pk, texts)
 
     inquiry = _new_inquiry(parsed, web=web)
     message = _store_message(stored, parsed, fp, inquiry, direction=Message.Direction.IN)
-    code_links.link_mentioned(inquiry, parsed.subject or "", parsed.text or "")
-    return _done(stored, Outcome.NEW_TICKET, message, inquiry)
+    return _done(stored, Outcome.NEW_TICKET, message, inquiry), (inquiry.pk, texts)
 
 
 def _done(stored: RawMessage, outcome: str, message: Message, inquiry: Inquiry | None, detail: str = "") -> ReceiveResult:
-    RawMessage.objects.filter(pk=stored.pk).update(outcome=outcome)
     stored.outcome = outcome
     return ReceiveResult(outcome, stored, message, inquiry, detail)
 
@@ -204,13 +326,10 @@ def _thread(parsed, *, automatic: str) -> Inquiry | None:
         ids = [parsed.message_id, *ids]
     ids = [i for i in dict.fromkeys(ids) if i][:50]
     if ids:
-        found = (
-            Message.objects.filter(message_id__in=ids, inquiry__isnull=False, inquiry__anonymised_at__isnull=True)
-            .order_by("-pk")
-            .values_list("inquiry_id", flat=True)[:1]
-        )
-        if found:
-            return Inquiry.objects.get(pk=found[0])
+        # The ticket of the latest stored message carrying one of the ids, in one query.
+        found = Inquiry.objects.filter(messages__message_id__in=ids, anonymised_at__isnull=True).order_by("-messages__pk").first()
+        if found is not None:
+            return found
     token = mailparse.extract_ticket_token(parsed.subject or "")
     sender = (parsed.from_address or "").strip().lower()
     if token is None or not sender:

@@ -7,11 +7,13 @@ after the transaction commits, so a rolled-back reply is never sent.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import hashlib
 import logging
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -74,8 +76,29 @@ def due_for(created_at: datetime.datetime) -> datetime.datetime:
 # Creating and moving ------------------------------------------------------------------------
 
 
+# While ingest processes a batch, events are collected here and inserted together (one query per batch).
+_collected_events: contextvars.ContextVar[list[InquiryEvent] | None] = contextvars.ContextVar("collected_events", default=None)
+
+
 def _event(inquiry: Inquiry, kind: str, *, by=None, at=None, **data) -> InquiryEvent:
-    return InquiryEvent.objects.create(inquiry=inquiry, kind=kind, actor=by, data=data, at=at or timezone.now())
+    event = InquiryEvent(inquiry=inquiry, kind=kind, actor=by, data=data, at=at or timezone.now())
+    collected = _collected_events.get()
+    if collected is not None:
+        collected.append(event)
+        return event
+    event.save(force_insert=True)
+    return event
+
+
+@contextlib.contextmanager
+def collecting_events() -> Iterator[list[InquiryEvent]]:
+    """Collect the events recorded inside the block instead of inserting each; the caller bulk-inserts the list."""
+    collected: list[InquiryEvent] = []
+    token = _collected_events.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected_events.reset(token)
 
 
 @transaction.atomic(savepoint=False)  # inside ingest's transaction a savepoint would only cost round trips
