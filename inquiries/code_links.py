@@ -5,7 +5,10 @@ Pattern matches are only candidates (a 5-digit ZIP code looks like CPT); the cat
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q
@@ -129,7 +132,7 @@ def codes_text(inquiry: Inquiry) -> str:
 
 
 def payments(inquiry: Inquiry) -> list[dict]:
-    """Return, per linked code, its description and current Medicare payments (when the fee schedules know it)."""
+    """Return, per linked code, its description and latest national Medicare payments (when the fee schedules know it)."""
     links = list(inquiry.code_links.all())
     if not links:
         return []
@@ -140,6 +143,7 @@ def payments(inquiry: Inquiry) -> list[dict]:
     rows = []
     for link in links:
         code = catalog.get((link.system, link.code))
+        figures = _national_payments(code) if code and link.system != System.ICD10CM else []
         rows.append(
             {
                 "link": link,
@@ -147,21 +151,71 @@ def payments(inquiry: Inquiry) -> list[dict]:
                 "system_label": System(link.system).label,
                 "description": (code.short_description or code.long_description) if code else "",
                 "url": catalog_url(link.system, link.code),
-                "figures": _current_payments(code) if code else [],
+                # Diagnosis codes justify a claim; Medicare pays for procedures, services and supplies.
+                "diagnosis": link.system == System.ICD10CM,
+                "figures": [(label, pricing.dollars(amount)) for label, amount, _ in figures],
+                "releases": sorted({release for _, _, release in figures}),
             }
         )
     return rows
 
 
-def _current_payments(code) -> list[tuple[str, str]]:
-    """Return (setting, formatted amount) pairs of the code's current national Medicare payments."""
-    return [(label, pricing.dollars(amount)) for label, amount in pricing.current_payments(code)]
+def _national_payments(code: Code) -> list[tuple[str, Decimal, str]]:
+    """Return (setting, amount, CMS release label) of the code's national payments in the latest loaded files."""
+    value = code.code
+    found: list[tuple[str, Decimal, str]] = []
+    try:
+        for row in pricing.physician_payments([value]).get(value, []):
+            suffix = f"-{row.modifier}" if row.modifier else ""
+            if row.non_facility_amount is not None:
+                found.append((f"physician office{suffix}", row.non_facility_amount, row.release))
+            if row.facility_amount is not None:
+                found.append((f"physician facility{suffix}", row.facility_amount, row.release))
+    except pricing.NotLoaded:
+        pass
+    for fetch, label, attribute in (
+        (pricing.asc_payments, "ASC", "national_rate"),
+        (pricing.opps_payments, "hospital outpatient", "payment_rate"),
+    ):
+        try:
+            payment = fetch([value]).get(value)
+        except pricing.NotLoaded:
+            continue
+        if payment is not None and getattr(payment, attribute) is not None:
+            found.append((label, getattr(payment, attribute), payment.release))
+    return found
 
 
-def figures_text(inquiry: Inquiry) -> str:
-    """Return the linked codes' current payments, one line per code, for canned responses."""
+RELEASE_LABEL = re.compile(r"\b(\d{4}) ([A-Z][a-z]+)\b")
+
+
+def release_name(release: str) -> str:
+    """Return a priced row's release ("Physician fee schedule (RVU file) 2023 January (PPRRVU23_JAN.csv)") as "January 2023"."""
+    match = RELEASE_LABEL.search(release)
+    return f"{match.group(2)} {match.group(1)}" if match else release
+
+
+def figures_source(releases: Iterable[str], *, today: datetime.date | None = None) -> str:
+    """Return the heading that says which year's CMS files the figures come from, warning when they are not this year's."""
+    names = sorted({release_name(release) for release in releases}, key=lambda name: (name[-4:], name))
+    if not names:
+        return ""
+    years = sorted({name[-4:] for name in names if name[-4:].isdigit()})
+    heading = f"{'/'.join(years)} Medicare national average (CMS {', '.join(names)} files, the latest loaded)".lstrip()
+    this_year = (today or timezone.localdate()).year
+    if years and int(years[-1]) < this_year:
+        heading += f"; {this_year} amounts are not loaded yet and may differ"
+    return heading
+
+
+def figures_text(inquiry: Inquiry, *, today: datetime.date | None = None) -> str:
+    """Return the linked procedure and supply codes' payments under a heading naming the CMS files, for canned responses."""
+    rows = [row for row in payments(inquiry) if not row["diagnosis"]]
+    if not rows:
+        return "(no procedure or supply codes linked)"
     lines = []
-    for row in payments(inquiry):
-        figures = "; ".join(f"{label}: {amount}" for label, amount in row["figures"]) or "no Medicare payment on file"
+    for row in rows:
+        figures = "; ".join(f"{label} {amount}" for label, amount in row["figures"]) or "no Medicare payment on file"
         lines.append(f"{row['system_label']} {row['display']}: {figures}")
-    return "\n".join(lines) or "(no codes)"
+    heading = figures_source([release for row in rows for release in row["releases"]], today=today)
+    return "\n".join([f"{heading}:", *lines] if heading else lines)

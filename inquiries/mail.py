@@ -18,6 +18,30 @@ DISCLAIMER = (
 )
 
 
+TEAM_SIGNATURE = "The Reimbursement Desk team"
+# Words after a comma that are a suffix or credential, not a given name: "Smith, MD" stays as written.
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "md", "do", "rn", "np", "pa", "pa-c", "phd", "cpc", "ccs", "crc"})
+
+
+def natural_name(name: str) -> str:
+    """Return a display name in speaking order: "Gonzalez, Maria" becomes "Maria Gonzalez", a credential stays last."""
+    name = " ".join(name.split())
+    family, comma, rest = name.partition(",")
+    if not comma or "@" in name:
+        return name
+    given, _, tail = rest.strip().partition(",")
+    given = given.strip()
+    if not family.strip() or not given or given.lower().strip(".") in NAME_SUFFIXES:
+        return name
+    tail = tail.strip()
+    return f"{given} {family.strip()}" + (f", {tail}" if tail else "")
+
+
+def signature_name(user) -> str:
+    """Return how an agent signs: their full name, else the team (a login name is not a signature)."""
+    return (user.get_full_name() or "").strip() or TEAM_SIGNATURE
+
+
 def our_domain() -> str:
     """Return the domain of our support address, used for our Message-IDs."""
     return settings.INQUIRIES_FROM_EMAIL.rpartition("@")[2] or "localhost"
@@ -48,7 +72,13 @@ def build_reply(
     agent_name: str,
 ) -> EmailMessage:
     """Return the e-mail for an agent's public reply, ready to send."""
-    context = {"inquiry": inquiry, "body": body, "agent_name": agent_name, "disclaimer": DISCLAIMER}
+    context = {
+        "inquiry": inquiry,
+        "body": body,
+        "agent_name": agent_name,
+        "team_signed": agent_name == TEAM_SIGNATURE,
+        "disclaimer": DISCLAIMER,
+    }
     # The loop header lets ingest recognise our own mail if it ever comes back (mailparse.own_loop).
     headers = {"Message-ID": f"<{message_id}>", LOOP_HEADER[0]: LOOP_HEADER[1]}
     if in_reply_to:

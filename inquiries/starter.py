@@ -12,7 +12,7 @@ from inquiries.models import CannedResponse
 CANNED = {
     "Payment figures": (
         "Dear {provider_name},\n\nThank you for your question ({reference}) about {codes}.\n\n"
-        "Current national Medicare payments:\n{figures}\n\nLocal amounts differ by locality; tell us yours for exact figures."
+        "{figures}\n\nLocal amounts differ by locality; tell us yours for exact figures."
     ),
     "Need more details": (
         "Dear {provider_name},\n\nTo answer {reference} we need the date of service, the place of service "

@@ -16,4 +16,5 @@ urlpatterns = [
     path("inquiries/<int:pk>/participants/remove/", views.remove_participant, name="remove_participant"),
     path("inquiries/<int:pk>/<slug:name>/", views.action, name="action"),
     path("ask/", views.ask_question, name="ask"),
+    path("ask/thanks/", views.ask_thanks, name="ask_thanks"),
 ]

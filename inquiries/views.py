@@ -18,6 +18,8 @@ from inquiries.filters import ACTIVE, InquiryFilter
 from inquiries.models import Attachment, Inquiry, Message, RawMessage, ViewLog
 from reimbursement.access import support_agent_required
 
+ASK_REFERENCE_KEY = "inquiries:ask:reference"
+
 
 @support_agent_required
 def queue(request):
@@ -55,13 +57,15 @@ def detail(request, pk: int):
     canned_form = forms.CannedForm(request.GET if "canned" in request.GET else None)
     if canned_form.is_bound and canned_form.is_valid():
         reply_initial["body"] = workflow.render_canned(canned_form.cleaned_data["canned"], inquiry=inquiry, agent=request.user)
+    codes = code_links.payments(inquiry)
     context = {
         "inquiry": inquiry,
         "thread": thread,
         "events": inquiry.events.select_related("actor"),
         "participants": inquiry.participants.all(),
-        "codes": code_links.payments(inquiry),
-        "recent_views": inquiry.views.select_related("user")[:10],
+        "codes": codes,
+        "figures_source": code_links.figures_source(release for row in codes for release in row["releases"]),
+        "recent_views": workflow.view_summary(inquiry),
         "transitions": [(s, label) for s, label in _verbs(inquiry) if s in workflow.ALLOWED_TRANSITIONS[inquiry.status]],
         "reply_form": forms.ReplyForm(initial=reply_initial),
         "note_form": forms.NoteForm(),
@@ -236,7 +240,15 @@ def ask_question(request):
                 question=data["question"],
                 files=data["attachments"],
             )
-            reference = result.inquiry.reference if result.inquiry else ""
-            return render(request, "inquiries/ask_thanks.html", {"reference": reference})
+            # Post/Redirect/Get: refreshing the thank-you page must not send the question again.
+            request.session[ASK_REFERENCE_KEY] = result.inquiry.reference if result.inquiry else ""
+            return redirect("inquiries:ask_thanks")
         return render(request, "inquiries/ask.html", {**sla, "form": form}, status=400)
     return render(request, "inquiries/ask.html", {**sla, "form": forms.AskForm()})
+
+
+def ask_thanks(request):
+    """Public: the page after a question is sent, with its reference (kept in the sender's session, not the URL)."""
+    if ASK_REFERENCE_KEY not in request.session:
+        return redirect("inquiries:ask")
+    return render(request, "inquiries/ask_thanks.html", {"reference": request.session[ASK_REFERENCE_KEY]})

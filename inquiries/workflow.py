@@ -167,6 +167,8 @@ def transition(inquiry: Inquiry, *, to: str, by: AbstractBaseUser | None, reason
     if to not in Status.values:
         raise WorkflowError(f"Unknown status {to!r}.")
     _move(inquiry, to, by=by, reason=reason)
+    if to == Status.RESOLVED:
+        _claim(inquiry, by=by, reason="resolved")
     return inquiry
 
 
@@ -208,6 +210,17 @@ def assign(inquiry: Inquiry, *, to: AbstractBaseUser | None, by: AbstractBaseUse
     if to is not None and inquiry.status == Status.NEW:
         _move(inquiry, Status.OPEN, by=by)
     return inquiry
+
+
+def _claim(inquiry: Inquiry, *, by: AbstractBaseUser | None, reason: str) -> None:
+    """Make the agent who answers or resolves an unassigned inquiry its assignee (recorded like any assignment)."""
+    from reimbursement import roles
+
+    if inquiry.assignee_id is not None or by is None or not roles.is_support_agent(by):
+        return
+    inquiry.assignee = by
+    inquiry.save(update_fields=["assignee", "updated_at"])
+    _event(inquiry, Kind.ASSIGNED, by=by, **{"from": None, "to": by.pk, "to_name": str(by), "reason": reason})
 
 
 @transaction.atomic
@@ -275,7 +288,7 @@ def reply(inquiry: Inquiry, *, body: str, by: AbstractBaseUser, resolve_after: b
         message_id=message_id,
         in_reply_to=parent.message_id if parent else None,
         references=references[-20:],
-        agent_name=by.get_full_name() or by.get_username(),
+        agent_name=mail.signature_name(by),
     )
     raw = email.message().as_bytes()
     now = timezone.now()
@@ -307,6 +320,7 @@ def reply(inquiry: Inquiry, *, body: str, by: AbstractBaseUser, resolve_after: b
         inquiry.first_response_at = now
         inquiry.save(update_fields=["first_response_at", "updated_at"])
     _event(inquiry, Kind.REPLIED, by=by, message=message.pk, to=to)
+    _claim(inquiry, by=by, reason="replied")
     if resolve_after:
         _move(inquiry, Status.RESOLVED, by=by)
     elif inquiry.status in (Status.NEW, Status.OPEN):
@@ -364,10 +378,10 @@ def render_canned(canned: CannedResponse, *, inquiry: Inquiry, agent: AbstractBa
     from inquiries import code_links
 
     values = _Blank(
-        provider_name=inquiry.provider_name or "there",
+        provider_name=mail.natural_name(inquiry.provider_name) or "Sir or Madam",
         reference=inquiry.reference,
         subject=inquiry.subject,
-        agent_name=agent.get_full_name() or agent.get_username(),
+        agent_name=mail.signature_name(agent),
     )
     fields = {name for _, name, _, _ in string.Formatter().parse(canned.body) if name}
     if "codes" in fields:
@@ -431,3 +445,18 @@ def log_view(inquiry: Inquiry | int, *, user: AbstractBaseUser, via: str) -> Non
     """Record that `user` saw the inquiry (page, admin, API or a download)."""
     inquiry_id = inquiry if isinstance(inquiry, int) else inquiry.pk
     ViewLog.objects.create(inquiry_id=inquiry_id, user=user, via=via)
+
+
+def view_summary(inquiry: Inquiry, *, limit: int = 10) -> list[dict]:
+    """Return who viewed the inquiry, one row per user (name, last view, count), most recent first; the log keeps each view."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Max
+
+    rows = list(
+        ViewLog.objects.filter(inquiry=inquiry)
+        .values("user")
+        .annotate(last=Max("at"), count=Count("pk"))
+        .order_by("-last", "user")[:limit]
+    )
+    users = get_user_model().objects.in_bulk([row["user"] for row in rows])
+    return [{"user": users[row["user"]], "last": row["last"], "count": row["count"]} for row in rows]

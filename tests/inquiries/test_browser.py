@@ -32,7 +32,7 @@ def test_agent_answers_a_new_inquiry_with_a_canned_response(page, live_server, a
     page.select_option("#id_canned", label="Refill billing")
     page.get_by_role("button", name="Insert").click()
     body = page.locator("#id_body").first
-    assert body.input_value().startswith("Dear Gonzalez, Maria,")
+    assert body.input_value().startswith("Dear Maria Gonzalez,")  # From: "Gonzalez, Maria"
     body.fill(body.input_value() + "\n\nThe refill is billed with 95990 and the drug with J2274.")
     page.get_by_role("button", name="Send reply").click()
     assert "Reply sent." in page.locator(".messages").inner_text()
@@ -41,7 +41,13 @@ def test_agent_answers_a_new_inquiry_with_a_canned_response(page, live_server, a
     page.screenshot(path=str(artifacts_dir / "inquiry-resolved.png"), full_page=True)
 
     inquiry.refresh_from_db()
-    assert inquiry.status == Inquiry.Status.RESOLVED
+    assert (inquiry.status, inquiry.assignee) == (Inquiry.Status.RESOLVED, agent_user)  # replying claimed it
+    assert f"Assigned to {agent_user}" in page.locator(".ticket-head").inner_text()
+    # The Due input shows its whole value ("12/07/2026, 01:05 PM"), not a clipped "12/07/2026, 01:".
+    due = page.locator("#id_due_at")
+    assert due.evaluate("input => input.scrollWidth <= input.clientWidth")
+    assert due.bounding_box()["width"] >= 190
+    assert page.locator("time").first.inner_text().endswith(("CST", "CDT"))
     (sent,) = mailoutbox
     assert sent.to == ["maria.gonzalez@example.com"]
     assert "Thank you for asking about HCPCS J2274, ICD-10-CM G89.29." in sent.body and "95990" in sent.body

@@ -83,3 +83,23 @@ def test_poll_mailbox_without_configuration_is_a_clear_error(settings):
     settings.INQUIRIES_IMAP_HOST = ""
     with pytest.raises(CommandError, match="INQUIRIES_IMAP_HOST and INQUIRIES_IMAP_USER must be set"):
         call_command("poll_mailbox")
+
+
+def test_missing_file_exits_66_with_a_clear_message_and_no_traceback(tmp_path):
+    """A real process, as an MTA or an operator runs it: EX_NOINPUT for a path that cannot be read."""
+    missing = tmp_path / "nonexistent.eml"
+    env = {**os.environ, "DJANGO_DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ingest_email", str(missing)], capture_output=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert result.returncode == os.EX_NOINPUT == 66, result.stderr.decode()
+    assert result.stderr.decode().strip() == f"ingest_email: cannot read {missing}: No such file or directory; nothing stored"
+
+
+@pytest.mark.django_db
+def test_a_directory_is_not_a_message(tmp_path):
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("ingest_email", str(tmp_path), stdout=out, stderr=out)
+    assert exit_.value.code == os.EX_NOINPUT
+    assert "cannot read" in out.getvalue() and not RawMessage.objects.exists()

@@ -203,7 +203,10 @@ def test_public_question_becomes_a_ticket_through_ingest(client):
 
     response = client.post("/ask/", {**_question(), "attachments": [upload]})
 
-    assert response.status_code == 200
+    # Post/Redirect/Get: the thank-you page is a GET, so a refresh cannot send the question twice.
+    assert (response.status_code, response["Location"]) == (302, "/ask/thanks/")
+    thanks = client.get(response["Location"])
+    assert client.get(response["Location"]).status_code == 200 and Inquiry.objects.count() == 1
     inquiry = Inquiry.objects.get()
     assert (inquiry.subject, inquiry.provider_email, inquiry.provider_name, inquiry.source) == (
         "Refill payment for J2274",
@@ -215,7 +218,12 @@ def test_public_question_becomes_a_ticket_through_ingest(client):
     assert "62370" in message.text and "Lakeside Pain Clinic" in message.text
     assert [(a.filename, a.size) for a in message.attachments.all()] == [("EOB.pdf", 13)]
     assert RawMessage.objects.get().source == "web"
-    assert inquiry.reference in response.content.decode()
+    assert f"Your reference is <strong>{inquiry.reference}</strong>" in thanks.content.decode()
+
+
+def test_thank_you_page_without_a_question_sends_to_the_form(client):
+    response = client.get("/ask/thanks/")
+    assert (response.status_code, response["Location"]) == (302, "/ask/")
 
 
 def test_public_form_refuses_unaccepted_file_types_and_sizes(client, settings):
@@ -230,8 +238,28 @@ def test_public_form_refuses_unaccepted_file_types_and_sizes(client, settings):
 
 def test_public_form_is_rate_limited_per_address(client):
     for _ in range(ask.RATE_LIMIT):
-        assert client.post("/ask/", _question()).status_code == 200
+        assert client.post("/ask/", _question()).status_code == 302
     response = client.post("/ask/", _question())
     assert response.status_code == 429
     assert Inquiry.objects.count() == ask.RATE_LIMIT
-    assert client.post("/ask/", _question(), REMOTE_ADDR="10.0.0.9").status_code == 200
+    assert client.post("/ask/", _question(), REMOTE_ADDR="10.0.0.9").status_code == 302
+
+
+def test_ticket_page_lists_each_viewer_once_with_count_and_shows_time_zones(agent_client, agent_user, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    created = datetime.datetime(2026, 12, 3, 19, 5, tzinfo=datetime.UTC)  # 1:05 p.m. in Chicago
+    inquiry = InquiryFactory(created_at=created, due_at=datetime.datetime(2026, 12, 7, 19, 5, tzinfo=datetime.UTC))
+    for _ in range(6):
+        agent_client.get(f"/inquiries/{inquiry.pk}/")
+
+    response = agent_client.get(f"/inquiries/{inquiry.pk}/")
+    html = response.content.decode()
+
+    assert ViewLog.objects.filter(inquiry=inquiry, user=agent_user).count() == 7  # the audit keeps every view
+    assert [(row["user"], row["count"]) for row in response.context["recent_views"]] == [(agent_user, 7)]
+    assert html.count(f"<li>{agent_user} · last ") == 1 and "· 7 views</li>" in html
+    assert "received Dec 3, 2026, 1:05 p.m. CST" in html
+    assert "Due Dec 7, 2026, 1:05 p.m. CST" in html
+    assert 'Due <span class="muted small">(CST)</span>' in html
+    queue = agent_client.get("/inquiries/").content.decode()
+    assert ">Dec 7, 2026, 1:05 p.m. CST</time>" in queue and ">Dec 3, 2026, 1:05 p.m. CST</time>" in queue

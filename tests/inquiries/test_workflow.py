@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import transaction
 
+from codes import pricing
+from codes.importers import registry
 from codes.models import Code
 from inquiries import code_links, ingest, mail, mailparse, workflow
-from inquiries.models import CodeLink, Inquiry, InquiryEvent, Message
+from inquiries.models import CodeLink, Inquiry, InquiryEvent, Message, ViewLog
+from tests.codes.test_fee_importers import PPRRVU_SMALL, ensure_conversion_factors, gpci_workbook
 from tests.factories import CannedResponseFactory, InquiryFactory
 from tests.inquiries.conftest import NEW_QUESTION_ID, eml
 
@@ -297,3 +300,112 @@ def test_canned_response_fills_in_provider_codes_and_figures(agent_user, catalog
 def test_an_agent_cannot_write_to_an_unknown_status(agent_user):
     with pytest.raises(workflow.WorkflowError):
         workflow.transition(InquiryFactory(), to="archived", by=agent_user)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Gonzalez, Maria", "Maria Gonzalez"),
+        ("  Gonzalez,   Maria  ", "Maria Gonzalez"),
+        ("Gonzalez, Maria, CPC", "Maria Gonzalez, CPC"),
+        ("Maria Gonzalez", "Maria Gonzalez"),
+        ("Gonzalez, MD", "Gonzalez, MD"),  # a credential after the comma is not a given name
+        ("billing@example.com", "billing@example.com"),
+        ("", ""),
+    ],
+)
+def test_provider_names_are_put_in_speaking_order(name, expected):
+    assert mail.natural_name(name) == expected
+
+
+@pytest.mark.django_db
+def test_canned_reply_greets_by_name_and_signs_as_the_team_for_an_agent_without_a_name(agent_user):
+    inquiry = ingest.receive(eml("new_question_outlook.eml")).inquiry  # From: "Gonzalez, Maria"
+    canned = CannedResponseFactory(body="Dear {provider_name},\n\nThanks.\n\n{agent_name}")
+    assert inquiry.provider_name == "Gonzalez, Maria" and not agent_user.get_full_name()
+
+    text = workflow.render_canned(canned, inquiry=inquiry, agent=agent_user)
+
+    assert text == "Dear Maria Gonzalez,\n\nThanks.\n\nThe Reimbursement Desk team"
+
+
+@pytest.mark.django_db
+def test_reply_is_signed_with_the_agents_full_name_or_the_team(agent_user, mailoutbox, django_capture_on_commit_callbacks):
+    inquiry = ingest.receive(eml("new_question_outlook.eml")).inquiry
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.reply(inquiry, body="First answer.", by=agent_user)
+    agent_user.first_name, agent_user.last_name = "Alex", "Moreno"
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.reply(inquiry, body="Second answer.", by=agent_user)
+
+    first, second = (sent.body for sent in mailoutbox)
+    assert first.startswith("First answer.\n\nThe Reimbursement Desk team\n\nReference: ")
+    assert agent_user.username not in first
+    assert second.startswith("Second answer.\n\nAlex Moreno\nReimbursement Desk\n\nReference: ")
+
+
+@pytest.mark.django_db
+def test_figures_name_the_cms_files_and_leave_out_diagnosis_codes(tmp_path):
+    ensure_conversion_factors()
+    registry.run_import([PPRRVU_SMALL, gpci_workbook(tmp_path / "GPCI2024.xlsx")])
+    Code.objects.get_or_create(system="icd10cm", code="G8929")
+    inquiry = InquiryFactory()
+    CodeLink.objects.create(inquiry=inquiry, system="cpt", code="62362")
+    CodeLink.objects.create(inquiry=inquiry, system="icd10cm", code="G8929")
+    (row,) = pricing.physician_payments(["62362"])["62362"]
+
+    text = code_links.figures_text(inquiry, today=datetime.date(2026, 12, 3))
+
+    assert text == (
+        "2024 Medicare national average (CMS January 2024 files, the latest loaded); "
+        "2026 amounts are not loaded yet and may differ:\n"
+        f"CPT 62362: physician facility {pricing.dollars(row.facility_amount)}"
+    )
+    assert row.facility_amount == pricing.round_dollars(row.facility_amount) and row.facility_amount > 0
+    assert code_links.figures_text(inquiry, today=datetime.date(2024, 3, 1)).startswith(
+        "2024 Medicare national average (CMS January 2024 files, the latest loaded):\n"
+    )
+    CodeLink.objects.filter(system="cpt").delete()
+    assert code_links.figures_text(inquiry) == "(no procedure or supply codes linked)"
+
+
+@pytest.mark.django_db
+def test_replying_to_an_unassigned_inquiry_makes_the_agent_its_assignee(agent_user, superuser):
+    inquiry = ingest.receive(eml("new_question_outlook.eml")).inquiry
+    assert inquiry.assignee is None
+
+    workflow.reply(inquiry, body="Bill 95990.", by=agent_user)
+
+    inquiry.refresh_from_db()
+    assert inquiry.assignee == agent_user
+    claimed = inquiry.events.get(kind=InquiryEvent.Kind.ASSIGNED)
+    assert (claimed.actor, claimed.data["to"], claimed.data["reason"]) == (agent_user, agent_user.pk, "replied")
+    workflow.reply(inquiry, body="And 95991 for the other visit.", by=superuser)
+    inquiry.refresh_from_db()
+    assert inquiry.assignee == agent_user  # an assigned ticket keeps its assignee
+    assert inquiry.events.filter(kind=InquiryEvent.Kind.ASSIGNED).count() == 1
+
+
+@pytest.mark.django_db
+def test_resolving_an_unassigned_inquiry_makes_the_agent_its_assignee(agent_user):
+    inquiry = InquiryFactory()
+
+    workflow.resolve(inquiry, by=agent_user)
+
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.assignee) == (S.RESOLVED, agent_user)
+    assert list(inquiry.events.values_list("kind", "data__reason")) == [("status", None), ("assigned", "resolved")]
+
+
+@pytest.mark.django_db
+def test_views_are_all_logged_and_summarised_per_user(agent_user, superuser):
+    inquiry = InquiryFactory()
+    for _ in range(7):
+        workflow.log_view(inquiry, user=agent_user, via=ViewLog.Via.PAGE)
+    workflow.log_view(inquiry, user=superuser, via=ViewLog.Via.API)
+
+    summary = workflow.view_summary(inquiry)
+
+    assert ViewLog.objects.filter(inquiry=inquiry).count() == 8
+    assert [(row["user"], row["count"]) for row in summary] == [(superuser, 1), (agent_user, 7)]
+    assert summary[1]["last"] == ViewLog.objects.filter(user=agent_user).latest("at").at

@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 # sysexits.h: the MTA retries on EX_TEMPFAIL and bounces on EX_DATAERR.
 EX_OK = os.EX_OK
 EX_DATAERR = os.EX_DATAERR
+EX_NOINPUT = os.EX_NOINPUT
 EX_TEMPFAIL = os.EX_TEMPFAIL
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     help = (
         "Store one e-mail read from standard input (or PATH) as bytes. Exit 0 once it is stored (also when it "
         "is quarantined or a duplicate), 75 (EX_TEMPFAIL, the MTA retries) when it could not be stored, "
-        "65 (EX_DATAERR) for empty input."
+        "65 (EX_DATAERR) for empty input, 66 (EX_NOINPUT) when PATH cannot be read."
     )
 
     def add_arguments(self, parser):
@@ -29,8 +30,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, path=None, **options):
         if path:
-            with open(path, "rb") as handle:
-                raw = handle.read()
+            try:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            except OSError as error:  # missing, unreadable or a directory: nothing to store, say so plainly
+                self.stderr.write(f"ingest_email: cannot read {path}: {error.strerror or error}; nothing stored")
+                sys.exit(EX_NOINPUT)
         else:
             raw = sys.stdin.buffer.read()
         if not raw.strip():
