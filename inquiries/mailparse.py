@@ -27,6 +27,26 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
+
+class _ParsePolicy(policy.EmailPolicy):
+    """policy.default, building each distinct header object once: the MIME parser re-reads Content-Type many times."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        # Only short values are kept: a huge header must not pin megabytes in the cache of a long-running poller.
+        return _header_object(name, value) if len(value) <= 2000 else policy.default.header_fetch_parse(name, value)
+
+
+@functools.lru_cache(maxsize=2048)
+def _header_object(name: str, value: str):
+    # Header objects are immutable strings; a value that policy.default rejects raises here on every call.
+    return policy.default.header_fetch_parse(name, value)
+
+
+PARSE_POLICY = _ParsePolicy()
+
+
 # Every message we send carries this header; mail.py sets it, and parse() flags it when it comes back.
 LOOP_HEADER = ("X-Loop", "reimbursement-desk")
 TOKEN_PREFIX = "RD"
@@ -168,7 +188,7 @@ def parse(raw: bytes, *, own_addresses: Iterable[str] | None = None) -> ParsedMe
         raise MessageParseError("empty message")
     own = _Own.from_addresses(tuple(own_addresses)) if own_addresses is not None else _settings_own()
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw, policy=PARSE_POLICY)
         parsed = _Extractor(own).message(msg)
     except Exception as error:  # noqa: BLE001 - the modern policy raises odd errors on broken headers
         try:
@@ -494,7 +514,7 @@ class _Extractor:
             self.parsed.defects.append("S/MIME signed-data content could not be extracted; kept as smime.p7m")
             return
         try:
-            inner = email.message_from_bytes(content, policy=policy.default)
+            inner = email.message_from_bytes(content, policy=PARSE_POLICY)
             _raw_header_view(inner)
             self._walk(inner)
         except Exception as error:  # noqa: BLE001
@@ -742,7 +762,7 @@ def _sub_message(part: Message) -> Message | None:
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         return payload[0]
     data = part.get_payload(decode=True)
-    return email.message_from_bytes(data, policy=policy.default) if data else None
+    return email.message_from_bytes(data, policy=PARSE_POLICY) if data else None
 
 
 def _message_bytes(msg: Message) -> bytes:
