@@ -132,7 +132,8 @@ def search(
     limit = max(1, min(limit, MAX_LIMIT))
     if not query:
         return []
-    codes = _filtered(Code.objects.all(), system=system, billable=billable, valid_on=valid_on)
+    # search_text is only matched on, never shown: leave it (descriptors and inclusion terms) in the database.
+    codes = _filtered(Code.objects.defer("search_text"), system=system, billable=billable, valid_on=valid_on)
     if catalog.parse_range(query) is not None:
         low, high = catalog.parse_range(query)
         ranged = codes.filter(code__gte=low, code__lte=catalog.upper_bound(high))
