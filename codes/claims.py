@@ -16,6 +16,7 @@ from codes.models import CodingRule, NcciEdit
 from codes.models.catalog import normalize_code
 
 SETTINGS = ["office", "facility", "asc", "hospital_outpatient"]
+SOURCES = ["guide", "icd10cm", "ncci", "code_set", "fee_schedule"]
 # Modifiers that bypass an NCCI PTP edit with modifier indicator 1 (NCCI policy manual, ch. I; DOMAIN.md B).
 NCCI_MODIFIERS = frozenset(
     {"E1", "E2", "E3", "E4", "FA", "TA", "LT", "RT", "LC", "LD", "RC", "LM", "RI"}
@@ -197,12 +198,21 @@ def check_claim(
     locality: str = "national",
 ) -> ClaimCheck:
     """Check a planned claim and estimate its payment; findings come in order code set, ICD-10-CM, guide, NCCI."""
+    from codes import pricing
+
     diagnoses = [d.strip() for d in diagnoses if d.strip()]
+    try:  # the same checks as the estimator, before any finding: a bad locality or line is an error, not a guess
+        locality = pricing.check_locality(locality, on=date_of_service)
+        pricing.check_lines([pricing.EstimateLine(p.code, tuple(p.modifiers), p.units) for p in procedures])
+    except pricing.PricingError as exc:
+        raise ClaimCheckError(pricing.sentence(exc)) from exc
     result = ClaimCheck()
     result.findings += code_set_findings(diagnoses, procedures, on=date_of_service)
     result.findings += excludes1_findings(diagnoses, on=date_of_service)
     result.findings += guide_findings(diagnoses)
     result.findings += ncci_findings(procedures, setting=setting, on=date_of_service)
+    if note := pricing.locality_note(setting=setting, locality=locality):
+        result.findings.append(Finding("info", "fee_schedule", [locality], note, rule="locality-not-applicable"))
     if procedures:
         result.estimate = estimate_for(procedures, setting=setting, date_of_service=date_of_service, locality=locality)
     return result

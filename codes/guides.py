@@ -284,6 +284,11 @@ class Figures:
     gpci: object = None
 
 
+def loaded_years() -> list[int]:
+    """Return the years a guide edition exists for: those with a physician fee schedule loaded (else this year)."""
+    return pricing.available_years("pfs") or [default_year()]
+
+
 def default_year() -> int:
     """Return the latest year with a physician fee schedule loaded (this year when none is)."""
     years = pricing.available_years("pfs")

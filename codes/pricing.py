@@ -41,7 +41,7 @@ Estimate.as_dict() gives JSON-ready data (decimal strings with cents).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -55,6 +55,20 @@ MEDICARE_SHARE = Decimal("0.80")
 BILATERAL_RATE = Decimal("1.5")
 
 SETTINGS = ("office", "facility", "asc", "hospital_outpatient")
+GPCI_SETTINGS = ("office", "facility")  # ASC and OPPS rates use no GPCI: a locality does not change them
+MAX_UNITS = 99  # one limit for every estimate and claim check (API, pages): a case line never bills more
+# Modifiers the estimate accepts: CPT Appendix A and the HCPCS Level II modifiers that matter on these
+# claims (PC/TC, bilateral and sides, NCCI-associated, global-period, assistant, device credit, ABN).
+# Anything else (e.g. "ZZ") is a typo, which must not be priced silently as the global row.
+KNOWN_MODIFIERS = frozenset(
+    {"22", "23", "24", "25", "26", "27", "32", "33", "47", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59"}
+    | {"62", "63", "66", "73", "74", "76", "77", "78", "79", "80", "81", "82", "90", "91", "92", "95", "96", "97", "99"}
+    | {"TC", "AS", "XE", "XS", "XP", "XU", "LT", "RT", "E1", "E2", "E3", "E4", "FA", "TA", "LC", "LD", "RC", "LM", "RI"}
+    | {f"F{n}" for n in range(1, 10)}
+    | {f"T{n}" for n in range(1, 10)}
+    | {"FB", "FC", "FX", "FY", "GA", "GC", "GE", "GX", "GY", "GZ", "KX", "PO", "PN", "Q6", "QW", "CR", "JW", "JZ", "JG", "TB"}
+    | {"NU", "RR", "UE", "KF", "PT", "SG", "ET", "PD", "CS", "AQ", "QK", "QX", "QY", "QZ", "AA", "AD"}
+)
 
 # PFS status codes (RVU file documentation; DOMAIN.md A1). Only A, R and T are paid under the PFS.
 PAID_STATUSES = {"A", "R", "T"}
@@ -147,6 +161,12 @@ class PricingError(ValueError):
 
 class NotLoaded(PricingError):
     """No published release (or locality) answers the request: unknown year, date or locality."""
+
+
+def sentence(error: Exception) -> str:
+    """Return an error message as a sentence for a page ("GPCI" stays upper case, unlike str.capitalize)."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -727,8 +747,8 @@ def conversion_factor_on(day: date, kind: str = "physician"):
 def parse_locality(locality: str | None) -> tuple[str, str] | None:
     """Return (MAC, locality number) from "02102-01" or "0210201"; None for national; PricingError else."""
     value = (locality or "national").strip()
-    if value.lower() in ("national", "", "00000-00", "0000000"):
-        return None
+    if value.lower() in ("national", ""):
+        return None  # national is spelled "national"; "00000-00" is a MAC-LOCALITY that no GPCI file has
     digits = value.replace("-", "")
     if not digits.isdigit() or len(digits) != 7:
         raise PricingError(f"locality {value!r} is not 'national' or MAC-LOCALITY such as '02102-01'")
@@ -749,6 +769,47 @@ def gpci_for(locality: str | None, *, year: int, on: date | None = None) -> Gpci
     if row is None:
         raise NotLoaded(f"unknown locality {key[0]}-{key[1]} for {year} (is the {year} GPCI file loaded?)")
     return Gpci(work=row.work_gpci, pe=row.pe_gpci, mp=row.mp_gpci, key=row.key, name=f"{row.state} {row.name}")
+
+
+def check_locality(locality: str | None, *, on: date) -> str:
+    """Return the locality key ("national" or MAC-LOCALITY) in force on a date; NotLoaded when no GPCI file has it."""
+    return gpci_for(locality, year=on.year, on=on).key
+
+
+def locality_note(*, setting: str, locality: str) -> str:
+    """Return why a (known) locality leaves this setting's amounts national; empty when it applies or is national."""
+    if setting in GPCI_SETTINGS or parse_locality(locality) is None:
+        return ""
+    label = "ASC" if setting == "asc" else "OPPS"
+    return (
+        f"Locality {locality} does not apply to {label} payment: {label} rates use no GPCI, "
+        "so the national rate is shown (a wage index adjusts it)."
+    )
+
+
+def check_lines(lines: Iterable) -> list[EstimateLine]:
+    """Return the lines as EstimateLines; PricingError for units outside 1..MAX_UNITS or an unknown modifier."""
+    checked = [_as_line(line) for line in lines]
+    for line in checked:
+        code = normalise_code(line.code)
+        if not 1 <= line.units <= MAX_UNITS:
+            raise PricingError(f"units of {code} must be a whole number from 1 to {MAX_UNITS}")
+        unknown = [m for m in line.modifiers if m.upper() not in KNOWN_MODIFIERS]
+        if unknown:
+            raise PricingError(f"unknown modifier {', '.join(unknown)} on {code}: not a CPT or HCPCS Level II modifier")
+    return checked
+
+
+def unknown_codes(codes: Iterable[str]) -> set[str]:
+    """Return the codes found in no loaded code set (catalog) and no loaded fee file of any kind or year."""
+    from codes.models import AscRate, AspPrice, Code, DmeposFee, OppsRate, PhysicianFee
+
+    left = set(_codes(codes))
+    for model in (PhysicianFee, AscRate, OppsRate, AspPrice, DmeposFee, Code):
+        if not left:
+            break
+        left -= set(model.objects.filter(code__in=left).values_list("code", flat=True))
+    return left
 
 
 def physician_payments(
@@ -880,9 +941,24 @@ def compare_values(*, code: str, modifier: str, item: str, before, after) -> Cha
     return Change(code, modifier, item, before, after, difference, percent, before != after)
 
 
+def _pfs_value(row: PhysicianPayment | None, attribute: str):
+    """Return a compared PFS value; an amount or RVU total whose PE RVU is NA is "N/A" with its reason."""
+    if row is None:
+        return None
+    for setting, prefix in (("office", "non_facility"), ("facility", "facility")):
+        if attribute in (f"{prefix}_rvu_total", f"{prefix}_amount") and getattr(row, f"{prefix}_na"):
+            return NA_REASON[setting]
+    return getattr(row, attribute)
+
+
 def compare_years(codes: list[str], *, year_a: int, year_b: int, locality: str = "national") -> list[Change]:
     """Return what changed for each code from year A to year B: PFS amounts, RVU totals, CF, ASC and OPPS."""
     wanted = _codes(codes)
+    loaded = sorted({year for kind in ("pfs", "asc", "opps") for year in available_years(kind)})
+    for year in (year_a, year_b):
+        if year not in loaded:
+            raise NotLoaded(f"no fee schedule is loaded for {year}; loaded years: {', '.join(map(str, loaded)) or 'none'}")
+    parse_locality(locality)
 
     def fetch(function, year, **kwargs):
         try:
@@ -910,7 +986,7 @@ def compare_years(codes: list[str], *, year_a: int, year_b: int, locality: str =
                 ("PFS status code", "status_code"),
                 ("Global days", "global_days"),
             ):
-                before, after = getattr(a, attribute, None), getattr(b, attribute, None)
+                before, after = _pfs_value(a, attribute), _pfs_value(b, attribute)
                 changes.append(compare_values(code=code, modifier=modifier, item=item, before=before, after=after))
         a, b = asc[0].get(code), asc[1].get(code)
         if a or b:
@@ -1046,35 +1122,44 @@ def estimate(
         raise PricingError(f"setting must be one of {', '.join(SETTINGS)}")
     if not lines:
         raise PricingError("add at least one procedure line")
-    lines = [_as_line(line) for line in lines]
-    for line in lines:
-        if line.units < 1:
-            raise PricingError(f"units of {line.code} must be at least 1")
+    lines = check_lines(lines)
+    locality = check_locality(locality, on=date_of_service)  # unknown everywhere, whatever the setting
     codes = [line.code for line in lines]
     notes: list[str] = []
-    if setting in ("office", "facility"):
+    if setting in GPCI_SETTINGS:
         payments = physician_payments(codes, on=date_of_service, locality=locality)
         priced = _estimate_physician(lines, payments, setting=setting)
         notes.append("Multiple procedures (PFS indicator 2 or 3): the highest-paid procedure 100%, others 50%.")
     elif setting == "asc":
         factor = conversion_factor_on(date_of_service, "asc")
         labor_share = factor.labor_share if factor and factor.labor_share is not None else HALF
-        priced = _estimate_asc(lines, asc_payments(codes, on=date_of_service), wage_index=wage_index, labor_share=labor_share)
+        payments = asc_payments(codes, on=date_of_service)
+        priced = _estimate_asc(lines, payments, wage_index=wage_index, labor_share=labor_share)
         notes.append("ASC multiple procedures: among lines flagged Y, the highest-paid 100%, the others 50%.")
         if wage_index is not None:
             notes.append(f"Wage-adjusted: rate x ({labor_share} x wage index {wage_index} + {ONE - labor_share}).")
     else:
         factor = conversion_factor_on(date_of_service, "opps")
         labor_share = factor.labor_share if factor and factor.labor_share is not None else Decimal("0.6")
-        priced = _estimate_opps(lines, opps_payments(codes, on=date_of_service), wage_index=wage_index, labor_share=labor_share)
+        payments = opps_payments(codes, on=date_of_service)
+        priced = _estimate_opps(lines, payments, wage_index=wage_index, labor_share=labor_share)
         notes.append("Comprehensive APC (J1): only the primary J1 service is paid; other lines are packaged.")
+    if note := locality_note(setting=setting, locality=locality):
+        notes.append(note)
+    unknown = unknown_codes(code for code in codes if normalise_code(code) not in payments)
+    priced = [
+        replace(line, reason=f"Unknown code: {line.code} is not in any loaded code set or fee file")
+        if line.code in unknown and line.amount is None
+        else line
+        for line in priced
+    ]
     total = sum((line.amount for line in priced if line.amount is not None), ZERO)
     medicare = round_dollars(total * MEDICARE_SHARE)
     notes.append("Medicare pays 80% of the allowed amount after the deductible; the patient owes 20% coinsurance.")
     return Estimate(
         setting=setting,
         date_of_service=date_of_service,
-        locality=locality if setting in ("office", "facility") else "national",
+        locality=locality,  # as asked; a note says when the setting ignores it
         lines=priced,
         total=total,
         medicare_pays=medicare,

@@ -7,6 +7,8 @@ GET /api/v1/fees/localities/?year=                         localities (MAC-LOCAL
 GET /api/v1/fees/compare/?code=&year_a=&year_b=&locality=  what changed between two years
 POST /api/v1/estimates/                                    setting, date of service, locality, lines
 Amounts are decimal strings with cents, null when not payable or N/A (the reason says why).
+GET lookups answer 404 for a year, date or locality that is not loaded; POST bodies are input, so the
+same unknown year, date or locality there is a 400 (as in POST /api/v1/claim-checks/).
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -132,7 +134,7 @@ class LocalitySerializer(serializers.Serializer):
 class EstimateLineSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=10)
     modifiers = serializers.ListField(child=serializers.CharField(max_length=2), max_length=4, default=list)
-    units = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    units = serializers.IntegerField(min_value=1, max_value=pricing.MAX_UNITS, default=1)
 
     def validate_code(self, value):
         code = pricing.normalise_code(value)
@@ -188,6 +190,14 @@ def _priced(function, *args, **kwargs):
         return function(*args, **kwargs)
     except pricing.NotLoaded as exc:
         raise exceptions.NotFound(str(exc)) from exc
+    except pricing.PricingError as exc:
+        raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+
+
+def _checked(function, *args, **kwargs):
+    """Call a pricing function for a POST body: anything it cannot price, an unloaded year included, is a 400."""
+    try:
+        return function(*args, **kwargs)
     except pricing.PricingError as exc:
         raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
 
@@ -360,7 +370,7 @@ class EstimateViewSet(viewsets.ViewSet):
         given = EstimateRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        result = _priced(
+        result = _checked(
             pricing.estimate,
             setting=data["setting"],
             date_of_service=data["date_of_service"],

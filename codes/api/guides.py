@@ -4,14 +4,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
-from codes import catalog, claims
+from codes import catalog, claims, pricing
 from reimbursement.access import LookupPermission
 
 
 class ProcedureLineSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=10)
     modifiers = serializers.ListField(child=serializers.CharField(max_length=2), max_length=4, default=list)
-    units = serializers.IntegerField(min_value=1, max_value=999, default=1)
+    units = serializers.IntegerField(min_value=1, max_value=pricing.MAX_UNITS, default=1)
 
     def validate_code(self, value):
         if not catalog.is_code_like(value):
@@ -42,7 +42,7 @@ class ClaimCheckRequestSerializer(serializers.Serializer):
 
 class FindingSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=["error", "warning", "info"])
-    source = serializers.ChoiceField(choices=["guide", "icd10cm", "ncci", "code_set"])
+    source = serializers.ChoiceField(choices=claims.SOURCES)
     codes = serializers.ListField(child=serializers.CharField())
     message = serializers.CharField()
     rule = serializers.CharField()

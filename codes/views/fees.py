@@ -83,8 +83,8 @@ def _lines_from(request) -> tuple[list[pricing.EstimateLine], list[dict], list[s
         if any(len(m) != 2 or not m.isalnum() for m in mod_list):
             errors.append(f"Line {index + 1}: modifiers are two characters each, e.g. 26 or 50.")
             continue
-        if not count.strip().isdigit() or not 1 <= int(count) <= 99:
-            errors.append(f"Line {index + 1}: units must be a whole number from 1 to 99.")
+        if not count.strip().isdigit() or not 1 <= int(count) <= pricing.MAX_UNITS:
+            errors.append(f"Line {index + 1}: units must be a whole number from 1 to {pricing.MAX_UNITS}.")
             continue
         lines.append(pricing.EstimateLine(code, mod_list, int(count)))
     return lines, rows, errors
@@ -141,7 +141,7 @@ def _year_section(code: str, year: int, locality: str, state: str) -> dict:
             found = fetch([code], year=year, **kwargs).get(code)
         except pricing.NotLoaded as exc:
             if note_missing:
-                section["notes"].append(str(exc).capitalize() + ".")
+                section["notes"].append(pricing.sentence(exc))
             continue
         section[key] = found or ([] if key in ("physician", "dmepos") else None)
     return section
@@ -202,7 +202,7 @@ def estimator(request):
                     wage_index=data["wage_index"],
                 )
             except pricing.PricingError as exc:
-                errors.append(str(exc).capitalize() + ".")
+                errors.append(pricing.sentence(exc))
         elif not lines and not errors:
             errors.append("Add at least one procedure line.")
         if errors or not form.is_valid():

@@ -1,6 +1,7 @@
 """Guide pages (HTML, CSV, PDF) and the claim check page; the tables come from codes.guides."""
 
 import csv
+import functools
 import mimetypes
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from codes import claims, guides
+from codes import claims, guides, pricing
 from reimbursement.access import lookup_view
 
 
@@ -32,12 +33,24 @@ def guide_latest(request, slug):
     return redirect("codes:guide_detail", slug=slug, year=guides.default_year())
 
 
+def _loaded_year(view):
+    """Answer 404 with the loaded years for a year without a fee schedule (the same for page, CSV and PDF)."""
+
+    @functools.wraps(view)
+    def wrapped(request, slug, year):
+        years = guides.loaded_years()
+        if year not in years:
+            context = {"slug": slug, "year": year, "years": years}
+            return render(request, "codes/guide_year_missing.html", context, status=404)
+        return view(request, slug, year)
+
+    return wrapped
+
+
 def _page(request, slug, year):
     guide = guides.load_guide(slug, user=request.user)
     if guide is None:
         raise Http404("No such guide.")
-    if not 2000 <= year <= 2100:
-        raise Http404("No such year.")
     locality = request.GET.get("locality", guides.NATIONAL) or guides.NATIONAL
     cents = request.GET.get("amounts") == "cents"
     try:
@@ -53,6 +66,7 @@ def _query(page, cents, **extra) -> str:
 
 
 @lookup_view
+@_loaded_year
 def guide_detail(request, slug, year):
     # The year picker submits ?year=; keep the year in the path so a guide edition has one address.
     if "year" in request.GET and request.GET["year"].isdigit() and int(request.GET["year"]) != year:
@@ -72,6 +86,7 @@ def guide_detail(request, slug, year):
 
 
 @lookup_view
+@_loaded_year
 def guide_csv(request, slug, year):
     page, cents = _page(request, slug, year)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -104,6 +119,7 @@ def _static_only_fetcher():
 
 
 @lookup_view
+@_loaded_year
 def guide_pdf(request, slug, year):
     from weasyprint import HTML  # imported here: loading Pango costs time every other page does not need
 
@@ -134,7 +150,7 @@ class ClaimForm(forms.Form):
 class ProcedureForm(forms.Form):
     code = forms.CharField(max_length=5, required=False)
     modifiers = forms.CharField(max_length=20, required=False)
-    units = forms.IntegerField(min_value=1, max_value=999, required=False)
+    units = forms.IntegerField(min_value=1, max_value=pricing.MAX_UNITS, required=False)
 
 
 ProcedureFormSet = forms.formset_factory(ProcedureForm, extra=4, max_num=20)

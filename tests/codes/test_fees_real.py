@@ -390,7 +390,8 @@ def test_api_estimate(api_client):
     bad = api_client.post("/api/v1/estimates/", {**body, "setting": "home"}, format="json")
     assert bad.status_code == 400 and "setting" in bad.json()["errors"]
     missing = api_client.post("/api/v1/estimates/", {**body, "date_of_service": "2030-06-01"}, format="json")
-    assert missing.status_code == 404 and "no ASC addendum is loaded for 2030-06-01" in missing.json()["message"]
+    # A POST body is input: an unloaded date there is a 400 (README, API), as in the claim check.
+    assert missing.status_code == 400 and "no ASC addendum is loaded for 2030-06-01" in missing.json()["message"]
 
 
 def test_api_localities(api_client):
@@ -440,3 +441,86 @@ def test_estimator_page(client):
 def test_localities_page(client):
     html = client.get("/fees/localities/", {"q": "alaska"}).content.decode()
     assert "02102-01" in html and "1.500" in html and "ALABAMA" not in html
+
+
+# New-user trial fixes: one validation in pricing for both POST APIs and both pages.
+
+ASC_CASE = {"setting": "asc", "date_of_service": "2022-06-01", "lines": [{"code": "62362"}]}
+CLAIM_CASE = {"diagnoses": [], "procedures": [{"code": "62362"}], "setting": "asc", "date_of_service": "2022-06-01"}
+
+
+@pytest.mark.parametrize("locality", ["00000-00", "99999-99"])
+@pytest.mark.parametrize("setting", ["office", "asc"])
+def test_unknown_locality_is_the_same_400_in_both_apis_and_both_pages(api_client, client, locality, setting):
+    expected = f"unknown locality {locality} for 2022"
+    estimate = api_client.post("/api/v1/estimates/", {**ASC_CASE, "setting": setting, "locality": locality}, format="json")
+    assert estimate.status_code == 400 and expected in estimate.json()["message"]
+    claim = api_client.post("/api/v1/claim-checks/", {**CLAIM_CASE, "setting": setting, "locality": locality}, format="json")
+    assert claim.status_code == 400 and expected.capitalize() in str(claim.json())
+    page = client.get("/estimator/", {"setting": setting, "date_of_service": "2022-06-01", "locality": locality, "code": "62362"})
+    assert page.status_code == 400 and expected.capitalize() in page.content.decode()
+    form = {"diagnoses": "G89.29", "setting": setting, "date_of_service": "2022-06-01", "locality": locality}
+    lines = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-code": "62362", "lines-0-units": "1"}
+    claim_page = client.post("/claim-check/", {**form, **lines})
+    assert claim_page.status_code == 400 and expected.capitalize() in claim_page.content.decode()
+
+
+def test_a_locality_asc_ignores_is_accepted_and_said_so(api_client):
+    estimate = api_client.post("/api/v1/estimates/", {**ASC_CASE, "locality": "02102-01"}, format="json").json()
+    assert estimate["locality"] == "02102-01" and estimate["lines"][0]["amount"] == "14468.87"  # the national rate
+    assert "Locality 02102-01 does not apply to ASC payment: ASC rates use no GPCI" in " ".join(estimate["notes"])
+    claim = api_client.post("/api/v1/claim-checks/", {**CLAIM_CASE, "locality": "02102-01"}, format="json")
+    (info,) = [f for f in claim.json()["findings"] if f["rule"] == "locality-not-applicable"]
+    assert info["severity"] == "info" and info["source"] == "fee_schedule" and info["codes"] == ["02102-01"]
+    office = api_client.post("/api/v1/estimates/", {**ASC_CASE, "setting": "facility", "locality": "02102-01"}, format="json")
+    assert not any("does not apply" in note for note in office.json()["notes"])
+
+
+def test_unloaded_year_is_a_400_in_both_posts_and_a_404_in_compare(api_client, client):
+    for url, body in (("/api/v1/estimates/", ASC_CASE), ("/api/v1/claim-checks/", CLAIM_CASE)):
+        response = api_client.post(url, {**body, "date_of_service": "1999-06-01"}, format="json")
+        assert response.status_code == 400 and "is loaded for 1999-06-01" in str(response.json())
+    compare = api_client.get("/api/v1/fees/compare/", {"code": "62362", "year_a": 2022, "year_b": 1999})
+    assert compare.status_code == 404
+    assert compare.json()["message"] == "no fee schedule is loaded for 1999; loaded years: 2022, 2023"
+    page = client.get("/fees/compare/", {"codes": "62362", "year_a": 2022, "year_b": 1999})
+    assert page.status_code == 404 and "no fee schedule is loaded for 1999" in page.content.decode()
+
+
+def test_unknown_modifier_and_unknown_code_and_one_units_limit(api_client):
+    zz = api_client.post(
+        "/api/v1/estimates/",
+        {**ASC_CASE, "setting": "facility", "lines": [{"code": "75809", "modifiers": ["ZZ"]}]},
+        format="json",
+    )
+    assert zz.status_code == 400 and "unknown modifier ZZ on 75809" in zz.json()["message"]
+    with pytest.raises(pricing.PricingError, match="unknown modifier ZZ on 75809"):
+        pricing.estimate(setting="office", date_of_service=date(2022, 6, 1), lines=[pricing.EstimateLine("75809", ("ZZ",))])
+    claim = api_client.post(
+        "/api/v1/claim-checks/", {**CLAIM_CASE, "procedures": [{"code": "75809", "modifiers": ["ZZ"]}]}, format="json"
+    )
+    assert claim.status_code == 400 and "Unknown modifier ZZ on 75809" in str(claim.json())
+    unknown = pricing.estimate(setting="asc", date_of_service=date(2022, 6, 1), lines=[pricing.EstimateLine("ZZZZZ")])
+    assert unknown.lines[0].reason == "Unknown code: ZZZZZ is not in any loaded code set or fee file"
+    known = pricing.estimate(setting="asc", date_of_service=date(2022, 6, 1), lines=[pricing.EstimateLine("64999")])
+    assert "not on the ASC covered procedures" in known.lines[0].reason  # a real code that ASCs are not paid for
+    too_many = {"code": "62362", "units": pricing.MAX_UNITS + 1}
+    for url, body in (
+        ("/api/v1/estimates/", {**ASC_CASE, "lines": [too_many]}),
+        ("/api/v1/claim-checks/", {**CLAIM_CASE, "procedures": [too_many]}),
+    ):
+        response = api_client.post(url, body, format="json")
+        assert response.status_code == 400 and f"less than or equal to {pricing.MAX_UNITS}" in str(response.json())
+    with pytest.raises(pricing.PricingError, match=f"from 1 to {pricing.MAX_UNITS}"):
+        pricing.estimate(setting="asc", date_of_service=date(2022, 6, 1), lines=[pricing.EstimateLine("62362", (), 999)])
+
+
+def test_compare_shows_na_with_its_reason_for_rvu_totals(client):
+    changes = {(c.code, c.item): c for c in pricing.compare_years(["62362"], year_a=2022, year_b=2023)}
+    for item in ("Office RVU total", "Physician office amount"):
+        assert changes[("62362", item)].before == pricing.NA_REASON["office"] == changes[("62362", item)].after
+    assert isinstance(changes[("62362", "Facility RVU total")].before, D)  # the facility side is published
+    html = client.get("/fees/compare/", {"codes": "62362", "year_a": 2022, "year_b": 2023}).content.decode()
+    row = html[html.index('data-item="Office RVU total"') :]
+    row = row[: row.index("</tr>")]
+    assert "N/A: CMS sets no non-facility (office) practice expense" in row and "11.77" not in row

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from lxml import html
 
 from codes.models import Guide, GuideEntry, GuideSection
@@ -258,3 +259,22 @@ def test_admin_edits_entries_inline_and_records_history(real_files, db, client, 
     history = client.get(f"/admin/codes/guideentry/{entry.pk}/history/")
     assert history.status_code == 200
     assert Decimal("1") == Decimal(entry.history.filter(history_type="~").count())
+
+
+def test_a_year_without_a_fee_schedule_is_a_404_listing_the_loaded_years(real_files, db, client):
+    for year in (2024, 1999):
+        for suffix in ("", "export.csv", "guide.pdf"):
+            response = client.get(URL.format(year=year) + suffix)
+            assert response.status_code == 404
+        text = response.content.decode()
+        assert f"No physician fee schedule is loaded for {year}" in text
+        assert (
+            'href="/guides/intrathecal-drug-delivery/2022/"' in text and 'href="/guides/intrathecal-drug-delivery/2023/"' in text
+        )
+
+
+def test_the_disclaimer_is_shown_once_and_printed(page_2022):
+    guide = Guide.objects.get(slug="intrathecal-drug-delivery")
+    html = page_2022.content.decode()
+    assert html.count(escape(guide.disclaimer)) == 1
+    assert html.index('class="disclaimer"') < html.index("</article>")  # in the article, so the PDF carries it
