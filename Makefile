@@ -58,7 +58,7 @@ test: $(VENV)/.dev-installed system-deps
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
+	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.dev-installed
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
