@@ -7,6 +7,12 @@ from inquiries.models import CannedResponse, Inquiry, InquiryEvent, Message, Raw
 from reimbursement import roles
 
 
+def _pk(object_id) -> int | None:
+    """Return the admin URL's object id as a primary key, or None for anything else (the admin answers 404 itself)."""
+    text = str(object_id)
+    return int(text) if text.isascii() and text.isdecimal() else None
+
+
 class AgentsOnly:
     """Hide the model from everyone but support agents and superusers (patient information)."""
 
@@ -67,10 +73,22 @@ class InquiryAdmin(AgentsOnly, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Tickets leave only through the retention command (purge_inquiries), which keeps its counts.
+        return False
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if self.has_view_permission(request) and str(object_id).isdigit() and Inquiry.objects.filter(pk=object_id).exists():
-            workflow.log_view(int(object_id), user=request.user, via=ViewLog.Via.ADMIN)
+        self._log_view(request, object_id)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._log_view(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def _log_view(self, request, object_id) -> None:
+        pk = _pk(object_id)
+        if self.has_view_permission(request) and pk is not None and Inquiry.objects.filter(pk=pk).exists():
+            workflow.log_view(pk, user=request.user, via=ViewLog.Via.ADMIN)
 
 
 @admin.register(CannedResponse)
@@ -109,9 +127,9 @@ class RawMessageAdmin(AgentsOnly, admin.ModelAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if self.has_view_permission(request) and str(object_id).isdigit():
-            ids = Message.objects.filter(raw_message_id=object_id).exclude(inquiry=None).values_list("inquiry_id", flat=True)
-            for inquiry_id in set(ids):
+        stored = RawMessage.objects.defer("raw").filter(pk=_pk(object_id) or 0).first()
+        if self.has_view_permission(request) and stored is not None:
+            for inquiry_id in stored.inquiry_ids():
                 workflow.log_view(inquiry_id, user=request.user, via=ViewLog.Via.ADMIN)
         return super().change_view(request, object_id, form_url, extra_context)
 

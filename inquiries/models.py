@@ -146,6 +146,13 @@ class RawMessage(models.Model):
     def __str__(self):
         return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M} ({self.get_outcome_display()})"
 
+    def inquiry_ids(self) -> set[int]:
+        """Return the tickets whose mail these bytes are: of the messages made from them, or of the original of a duplicate."""
+        ids = set(self.messages.exclude(inquiry=None).values_list("inquiry_id", flat=True))
+        if self.duplicate_of_id is not None:
+            ids |= set(Message.objects.filter(pk=self.duplicate_of_id).exclude(inquiry=None).values_list("inquiry_id", flat=True))
+        return ids
+
 
 class Message(models.Model):
     """One entry of a ticket's thread: inbound mail, our reply, or a note (agent's or an automatic message)."""

@@ -181,7 +181,7 @@ def quarantine(request):
 def raw_message(request, pk: int):
     """Download a stored raw message (.eml) exactly as received."""
     stored = get_object_or_404(RawMessage, pk=pk)
-    for inquiry_id in set(stored.messages.exclude(inquiry=None).values_list("inquiry_id", flat=True)):
+    for inquiry_id in stored.inquiry_ids():
         workflow.log_view(inquiry_id, user=request.user, via=ViewLog.Via.DOWNLOAD)
     response = HttpResponse(bytes(stored.raw), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="message-{stored.pk}.eml"'

@@ -103,3 +103,53 @@ def test_downloads_are_attachments_never_rendered(client, agent_user, received):
     body = _drain(response)
     with attachment.file.open("rb") as stored:
         assert body == stored.read() and len(body) == 26
+
+
+def test_an_agent_cannot_delete_a_ticket_in_the_admin(client, agent_user, received):
+    """Tickets leave only through the retention command: the admin offers no delete, and a forged one is refused."""
+    client.login(username=agent_user.username, password=PASSWORD)
+    inquiry = received.inquiry
+
+    listing = client.get("/admin/inquiries/inquiry/")
+    forged = client.post(
+        "/admin/inquiries/inquiry/", {"action": "delete_selected", "_selected_action": [inquiry.pk], "post": "yes"}
+    )
+    delete_page = client.get(f"/admin/inquiries/inquiry/{inquiry.pk}/delete/")
+
+    assert b"delete_selected" not in listing.content
+    assert forged.status_code in (200, 302) and delete_page.status_code == 403
+    assert type(inquiry).objects.filter(pk=inquiry.pk).exists() and inquiry.messages.count() == 1
+
+
+def test_the_raw_bytes_of_a_redelivery_are_logged_against_the_original_ticket(client, agent_user):
+    first = ingest.receive(eml("new_question_outlook.eml"))
+    again = ingest.receive(eml("duplicate_redelivered.eml"))
+    assert again.outcome == "duplicate"
+    client.login(username=agent_user.username, password=PASSWORD)
+
+    raw = client.get(f"/inquiries/raw/{again.raw_message.pk}.eml")
+    admin_raw = client.get(f"/admin/inquiries/rawmessage/{again.raw_message.pk}/change/")
+
+    assert raw.status_code == 200 and admin_raw.status_code == 200
+    assert sorted(ViewLog.objects.filter(inquiry=first.inquiry, user=agent_user).values_list("via", flat=True)) == [
+        "admin",
+        "download",
+    ]
+
+
+def test_the_admin_history_of_a_ticket_is_a_logged_view(client, agent_user, received):
+    client.login(username=agent_user.username, password=PASSWORD)
+
+    response = client.get(f"/admin/inquiries/inquiry/{received.inquiry.pk}/history/")
+
+    assert response.status_code == 200
+    assert list(ViewLog.objects.filter(inquiry=received.inquiry).values_list("via", flat=True)) == ["admin"]
+
+
+@pytest.mark.parametrize("object_id", ["%C2%B2", "12abc", "-1"])
+def test_an_odd_object_id_in_the_admin_is_not_a_server_error(client, agent_user, object_id):
+    client.login(username=agent_user.username, password=PASSWORD)
+    for model in ("inquiry", "rawmessage"):
+        response = client.get(f"/admin/inquiries/{model}/{object_id}/change/")
+        assert response.status_code in (302, 404), f"{model}: {response.status_code}"
+    assert not ViewLog.objects.exists()
