@@ -38,7 +38,7 @@ def candidates(text: str) -> set[tuple[str, str]]:
             if len(head) == 3 and ICD10CM.match(head + tail):
                 found.add((System.ICD10CM, head + tail))
             continue
-        if ICD10CM.match(head) and not head.isdigit():
+        if ICD10CM.match(head) and not head.isdecimal():
             found.add((System.ICD10CM, head))
         if HCPCS.match(head):
             found.add((System.HCPCS, head))
@@ -200,7 +200,7 @@ def figures_source(releases: Iterable[str], *, today: datetime.date | None = Non
     names = sorted({release_name(release) for release in releases}, key=lambda name: (name[-4:], name))
     if not names:
         return ""
-    years = sorted({name[-4:] for name in names if name[-4:].isdigit()})
+    years = sorted({name[-4:] for name in names if name[-4:].isdecimal()})
     heading = f"{'/'.join(years)} Medicare national average (CMS {', '.join(names)} files, the latest loaded)".lstrip()
     this_year = (today or timezone.localdate()).year
     if years and int(years[-1]) < this_year:

@@ -69,7 +69,7 @@ class InquiryFilter(django_filters.FilterSet):
             return queryset
         query = Q(subject__icontains=value) | Q(provider_name__icontains=value) | Q(provider_email__icontains=value)
         number = value.upper().removeprefix("RD-")
-        if number.isdigit():
+        if number.isdecimal():
             query |= Q(pk=int(number))
         in_messages = Message.objects.filter(
             Q(text__icontains=value) | Q(subject__icontains=value), inquiry__isnull=False

@@ -1,5 +1,7 @@
 """Project-level pages: home, health check and error handlers."""
 
+import logging
+
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -8,6 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from reimbursement.api import error_body
+
+logger = logging.getLogger(__name__)
 
 
 def favicon(request):
@@ -27,8 +31,10 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        # The reason goes to the log, not to whoever asks (it can name hosts and users).
+        logger.exception("health check: the database does not answer")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
@@ -49,10 +55,10 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def bad_request(request, exception=None):
+def bad_request(request, exception=None, *, message: str = "Bad request."):
     if _wants_json(request):
-        return JsonResponse(error_body(400, "bad_request", "Bad request."), status=400)
-    return render(request, "400.html", status=400)
+        return JsonResponse(error_body(400, "bad_request", message), status=400)
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def server_error(request):

@@ -73,7 +73,7 @@ def parse_gpci(source: SourceFile) -> Iterator[GpciRow]:
         cells = [tabular.text(v) for v in values[: len(HEADER)]]
         if not any(cells):
             continue
-        mac = cells[0].zfill(5) if cells[0].isdigit() else cells[0]
+        mac = cells[0].zfill(5) if cells[0].isdecimal() else cells[0]
         if not re.fullmatch(r"\d{5}", mac):
             if any(cells[1:]):
                 raise where.fail(f"MAC must be 5 digits, found {cells[0]!r}", line=number, column=NAMES[0])
@@ -81,7 +81,7 @@ def parse_gpci(source: SourceFile) -> Iterator[GpciRow]:
         for index, cell in enumerate(cells):
             if cell == "":
                 raise where.fail("value is missing", line=number, column=NAMES[index])
-        if not cells[2].isdigit():
+        if not cells[2].isdecimal():
             raise where.fail(f"locality number must be digits, found {cells[2]!r}", line=number, column=NAMES[2])
         name = cells[3]
         footnote = name[len(name.rstrip("*")) :]

@@ -123,7 +123,7 @@ def parse(source: SourceFile) -> Iterator[HcpcsRecord]:
                 column=str(len(text) + 1),
             )
         code, record_id, sequence = _field(text, "code"), _field(text, "record_id"), _field(text, "sequence")
-        if not sequence.isdigit():
+        if not sequence.isdecimal():
             raise ImportFailure(f"sequence number {sequence!r} is not numeric", file=source.name, line=number, column="6")
         if record_id not in (PROCEDURE, PROCEDURE_MORE, MODIFIER, MODIFIER_MORE):
             raise ImportFailure(

@@ -32,7 +32,7 @@ def parse(source: SourceFile) -> Iterator[tuple[int, str]]:
         value = text.strip()
         if not value or SECTION.match(value):
             continue
-        if value.isdigit() and 1 <= int(value) <= 30:
+        if value.isdecimal() and 1 <= int(value) <= 30:
             continue  # chapter markers ("1" ... "22") sit before each chapter's codes
         if not CODE.match(value):
             column = len(text) - len(text.lstrip()) + 1

@@ -48,7 +48,7 @@ def parse(source: SourceFile) -> Iterator[OrderRow]:
                 column=str(len(text) + 1),
             )
         order = text[0:5]
-        if not order.isdigit() or text[5] != " ":
+        if not order.isdecimal() or text[5] != " ":
             raise ImportFailure(f"order number {order!r} is not five digits", file=source.name, line=number, column="1")
         code = text[6:13].strip()
         if not CODE.match(code):

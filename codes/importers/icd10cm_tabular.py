@@ -144,7 +144,7 @@ def parse(source: SourceFile) -> Tabular:
             state["version"] = content
         elif tag == "name" and owner is not None and container in ("chapter", "diag"):
             if owner.kind == "chapter":
-                if not content.isdigit():
+                if not content.isdecimal():
                     raise fail(f"chapter number {content!r} is not a number", 1)
                 owner.code = content
                 owner.chapter = state["chapter"] = int(content)

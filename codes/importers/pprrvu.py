@@ -186,7 +186,7 @@ def _row(cells: list, line: int, where: tabular.Where) -> RvuRow:
         non_facility_total=rvu(11),
         facility_total=rvu(12),
         pctc_indicator=tabular.text(cells[13]),
-        global_days=tabular.text(cells[14]).zfill(3) if tabular.text(cells[14]).isdigit() else tabular.text(cells[14]),
+        global_days=tabular.text(cells[14]).zfill(3) if tabular.text(cells[14]).isdecimal() else tabular.text(cells[14]),
         pre_op=rvu(15),
         intra_op=rvu(16),
         post_op=rvu(17),

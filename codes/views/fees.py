@@ -83,7 +83,7 @@ def _lines_from(request) -> tuple[list[pricing.EstimateLine], list[dict], list[s
         if any(len(m) != 2 or not m.isalnum() for m in mod_list):
             errors.append(f"Line {index + 1}: modifiers are two characters each, e.g. 26 or 50.")
             continue
-        if not count.strip().isdigit() or not 1 <= int(count) <= pricing.MAX_UNITS:
+        if not count.strip().isdecimal() or not 1 <= int(count) <= pricing.MAX_UNITS:
             errors.append(f"Line {index + 1}: units must be a whole number from 1 to {pricing.MAX_UNITS}.")
             continue
         lines.append(pricing.EstimateLine(code, mod_list, int(count)))

@@ -69,7 +69,7 @@ def _query(page, cents, **extra) -> str:
 @_loaded_year
 def guide_detail(request, slug, year):
     # The year picker submits ?year=; keep the year in the path so a guide edition has one address.
-    if "year" in request.GET and request.GET["year"].isdigit() and int(request.GET["year"]) != year:
+    if "year" in request.GET and request.GET["year"].isdecimal() and int(request.GET["year"]) != year:
         url = reverse("codes:guide_detail", kwargs={"slug": slug, "year": int(request.GET["year"])})
         query = request.GET.copy()
         del query["year"]
