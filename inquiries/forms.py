@@ -89,6 +89,10 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
 class AskForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=200)
     email = forms.EmailField(label="Your e-mail", help_text="We answer to this address.")
@@ -104,12 +108,24 @@ class AskForm(forms.Form):
     )
     attachments = MultipleFileField(required=False, help_text="Up to 5 files: PDF, images, text, Word or Excel.")
 
+    # Name and subject become mail headers: a line break there (only a hand-made request can send one)
+    # would break the message, so white space of any kind is folded into single spaces.
+    def clean_name(self):
+        return _one_line(self.cleaned_data["name"])
+
+    def clean_subject(self):
+        return _one_line(self.cleaned_data["subject"])
+
+    def clean_organisation(self):
+        return _one_line(self.cleaned_data["organisation"])
+
     def clean_attachments(self):
         files = self.cleaned_data.get("attachments") or []
         if len(files) > MAX_UPLOADS:
             raise forms.ValidationError(f"Attach at most {MAX_UPLOADS} files.")
         cap = settings.INQUIRIES_MAX_ATTACHMENT_BYTES
         for upload in files:
+            upload.name = _one_line(upload.name)
             suffix = PurePath(upload.name).suffix.lower()
             if suffix not in ALLOWED_UPLOAD_TYPES:
                 raise forms.ValidationError(f"{upload.name}: files of this type are not accepted.")

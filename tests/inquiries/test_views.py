@@ -198,6 +198,19 @@ def _question(**extra):
     return data
 
 
+def test_line_breaks_in_a_posted_name_or_subject_are_folded_not_a_server_error(client):
+    """Only a hand-made request sends them; they must neither break the mail headers nor lose the question."""
+    data = _question(name="Pat\nBiller", subject="Refill\r\nBcc: someone@example.org", organisation="Lakeside\rClinic")
+
+    response = client.post("/ask/", data)
+
+    assert response.status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.provider_name, inquiry.subject) == ("Pat Biller", "Refill Bcc: someone@example.org")
+    assert inquiry.participants.get().email == "pat@clinic.example.com"  # no Bcc smuggled in
+    assert "Lakeside Clinic" in inquiry.messages.get().text
+
+
 def test_public_question_becomes_a_ticket_through_ingest(client):
     upload = SimpleUploadedFile("EOB.pdf", b"%PDF-1.4 test", content_type="application/pdf")
 
