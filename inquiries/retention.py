@@ -48,10 +48,10 @@ class RetentionResult:
         )
 
 
-def _delete_files(attachments) -> None:
-    for item in attachments:
-        if item.file:
-            item.file.delete(save=False)
+def _delete_files_on_commit(attachments) -> None:
+    """Remove the attachments' files once the rows are gone for good: a rolled-back purge keeps both."""
+    files = [item.file for item in attachments if item.file]
+    transaction.on_commit(lambda: [stored.storage.delete(stored.name) for stored in files])
 
 
 @transaction.atomic
@@ -76,7 +76,7 @@ def apply(*, days: int, mode: str = ANONYMISE, dry_run: bool = False, now: datet
         return result
     inquiry_ids = list(inquiries.values_list("pk", flat=True))
     raw_ids = list(raw.values_list("pk", flat=True))
-    _delete_files(attachments)
+    _delete_files_on_commit(attachments)
     if mode == PURGE:
         Inquiry.objects.filter(pk__in=inquiry_ids).delete()
     else:

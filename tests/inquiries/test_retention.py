@@ -36,10 +36,11 @@ def test_dry_run_counts_and_changes_nothing(old_closed):
     assert Inquiry.objects.get(pk=old_closed[0].pk).subject == "Files for our J2274 question"
 
 
-def test_anonymise_keeps_statistics_and_removes_the_person(old_closed):
+def test_anonymise_keeps_statistics_and_removes_the_person(old_closed, django_capture_on_commit_callbacks):
     inquiry, fresh, paths = old_closed
 
-    result = retention.apply(days=365, mode=retention.ANONYMISE)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = retention.apply(days=365, mode=retention.ANONYMISE)
 
     assert (result.inquiries, result.attachments, result.raw_messages) == (1, 5, 2)
     inquiry.refresh_from_db()
@@ -70,6 +71,18 @@ def test_purge_deletes_the_inquiry_and_its_mail(old_closed):
     assert list(Inquiry.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not Message.objects.filter(inquiry_id=inquiry.pk).exists()
     assert RawMessage.objects.count() == 1
+
+
+def test_a_purge_that_rolls_back_keeps_the_attachment_files(old_closed, django_capture_on_commit_callbacks):
+    """Files go only after the rows are gone for good: a failed run leaves no row pointing at a missing file."""
+    from django.db import transaction
+
+    inquiry, fresh, paths = old_closed
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        retention.apply(days=365, mode=retention.PURGE)
+        raise RuntimeError("the database went away")
+    assert callbacks == [] and all(os.path.exists(p) for p in paths)
+    assert Attachment.objects.filter(message__inquiry=inquiry).count() == 5
 
 
 def test_recently_closed_inquiries_are_kept(old_closed):
