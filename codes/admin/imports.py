@@ -75,10 +75,7 @@ class ImportRunAdmin(admin.ModelAdmin):
                         lists.append(format_html("<li><strong>{}</strong>: {}</li>", key.replace("_", " "), shown))
                 changed = report.get("changed") or []
                 if changed:
-                    shown = "; ".join(
-                        f"{c['code']}: " + ", ".join(f"{k} {v['from']!r} → {v['to']!r}" for k, v in c.items() if k != "code")
-                        for c in changed[:20]
-                    )
+                    shown = "; ".join(_changed_row(c) for c in changed[:20])
                     lists.append(format_html("<li><strong>changed</strong>: {}{}</li>", shown, " …" if len(changed) > 20 else ""))
             blocks.append(
                 format_html(
@@ -115,3 +112,13 @@ class ImportRunAdmin(admin.ModelAdmin):
             return redirect("admin:codes_importrun_change", run.pk)
         context = {**self.admin_site.each_context(request), "form": form, "title": "Import CMS files", "opts": self.model._meta}
         return TemplateResponse(request, "admin/codes/importrun/upload.html", context)
+
+
+def _changed_row(change: dict) -> str:
+    """Return one changed row of a change report as text.
+
+    The catalog reports {"code", field: {"from", "to"}}; the fee schedules {"key", "fields": {field: [old, new]}}.
+    """
+    if "fields" in change:
+        return f"{change['key']}: " + ", ".join(f"{k} {old!r} → {new!r}" for k, (old, new) in change["fields"].items())
+    return f"{change['code']}: " + ", ".join(f"{k} {v['from']!r} → {v['to']!r}" for k, v in change.items() if k != "code")

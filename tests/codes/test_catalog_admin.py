@@ -65,3 +65,20 @@ def test_only_the_reimbursement_team_may_upload(client, office_user, agent_user)
     assert client.get("/admin/codes/importrun/upload/").status_code == 302  # to the login page
     client.login(username=agent_user.username, password=PASSWORD)
     assert client.get("/admin/codes/importrun/upload/").status_code == 403
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_run_page_shows_a_fee_schedule_change_report(client, team_user, media):
+    """Fee imports report changed rows as {"key", "fields"}: the page lists them (it used to fail on them)."""
+    from pathlib import Path
+
+    fees = Path(__file__).parent / "data" / "fees"
+    client.login(username=team_user.username, password=PASSWORD)
+    for name in ("ASC_Addendum_AA_small.csv", "ASC_Addendum_AA_2023_small.csv"):
+        client.post("/admin/codes/importrun/upload/", {"files": [SimpleUploadedFile(name, (fees / name).read_bytes())]})
+    run = ImportRun.objects.order_by("pk").last()
+
+    page = client.get(f"/admin/codes/importrun/{run.pk}/change/")
+
+    assert page.status_code == 200 and run.status == ImportRun.Status.SUCCEEDED
+    assert "0100T: payment_indicator &#x27;J8&#x27; → &#x27;K5&#x27;" in page.content.decode()
