@@ -38,7 +38,7 @@ class Money:
         if self.amount is None:
             return None
         if cents:
-            return self.amount
+            return pricing.round_dollars(self.amount)
         return self.whole if self.whole is not None else pricing.round_whole_dollars(self.amount)
 
     def shown(self, *, cents: bool) -> str:
@@ -527,7 +527,7 @@ def build_page(guide: Guide, *, year: int, locality: str = NATIONAL, cents: bool
             url = _code_url_pattern()
             for group in table.groups:
                 for row in group.rows:
-                    system = CodeSystem.CPT if row.code[:1].isdigit() else CodeSystem.HCPCS
+                    system = CodeSystem.CPT if row.code[:1].isdecimal() else CodeSystem.HCPCS
                     row.url = url.format(system=system, code=row.code) if url else ""
         money_columns = previous_year if section.kind != GuideSection.Kind.DIAGNOSES else None
         table.columns = _table_columns(section.kind, previous_year=money_columns)

@@ -190,8 +190,8 @@ def plain(number: Decimal) -> str:
 
 
 def dollars(amount: Decimal | None) -> str:
-    """Return "$1,234.56" for display, "-" for None."""
-    return "-" if amount is None else f"${amount:,.2f}"
+    """Return "$1,234.56" for display (rounded by round_dollars), "-" for None."""
+    return "-" if amount is None else f"${round_dollars(amount):,}"
 
 
 @dataclass(frozen=True)
@@ -441,7 +441,7 @@ class Estimate:
         """Return JSON-ready data: amounts as decimal strings with cents, None where not payable."""
 
         def money(value: Decimal | None) -> str | None:
-            return None if value is None else f"{value:.2f}"
+            return None if value is None else str(round_dollars(value))
 
         return {
             "setting": self.setting,
@@ -669,7 +669,7 @@ def price_opps_row(row, *, release: str, year: int, opps_cf: Decimal | None = No
         source=f"{release}, row {row.line}",
     )
     if rate is not None:
-        explanation.inputs["Payment rate"] = dollars(rate)
+        explanation.inputs["Payment rate"] = dollars(rate) if rate == round_dollars(rate) else f"${plain(rate)} (published)"
         if row.relative_weight is not None and opps_cf is not None:
             explanation.arithmetic.append(
                 f"Weight {row.relative_weight} x OPPS CF {opps_cf} = {plain(row.relative_weight * opps_cf)} "
@@ -750,7 +750,7 @@ def parse_locality(locality: str | None) -> tuple[str, str] | None:
     if value.lower() in ("national", ""):
         return None  # national is spelled "national"; "00000-00" is a MAC-LOCALITY that no GPCI file has
     digits = value.replace("-", "")
-    if not digits.isdigit() or len(digits) != 7:
+    if not digits.isdecimal() or len(digits) != 7:
         raise PricingError(f"locality {value!r} is not 'national' or MAC-LOCALITY such as '02102-01'")
     return digits[:5], digits[5:]
 

@@ -22,8 +22,15 @@ from reimbursement.access import LookupPermission
 MAX_CODES = 50
 
 
+class CentsField(serializers.DecimalField):
+    """A dollar amount as a decimal string with cents, rounded by codes.pricing (an OPPS drug rate has a tenth of a cent)."""
+
+    def to_representation(self, value):
+        return super().to_representation(pricing.round_dollars(value))
+
+
 def money(**kwargs):
-    return serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, **kwargs)
+    return CentsField(max_digits=12, decimal_places=2, allow_null=True, **kwargs)
 
 
 class ExplanationSerializer(serializers.Serializer):

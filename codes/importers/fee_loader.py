@@ -74,6 +74,7 @@ def load_release(
     unique = _deduplicate(rows, key_fields=key_fields, exact_ok=exact_duplicates_ok, file=source.name)
     if not unique:
         raise ImportFailure("no data rows found", file=source.name)
+    _check_sizes(model, unique, file=source.name)
     release = FeeRelease.objects.filter(kind=kind, effective_from=info.effective_from).first()
     if source.extract and release is not None and (not release.extract or release.sha256 == source.sha256):
         # Starter data only fills an empty release: never replace rows from a complete file, nor reload itself.
@@ -119,6 +120,32 @@ def _insert(model, release, rows: list[tuple[int, dict]], progress: Progress) ->
     for start in range(0, total, BATCH):
         model.objects.bulk_create([model(release=release, line=line, **fields) for line, fields in rows[start : start + BATCH]])
         progress(min(start + BATCH, total), total)
+
+
+def _check_sizes(model, rows: list[tuple[int, dict]], *, file: str) -> None:
+    """Fail on the first value too long or too large for its column, naming line and field.
+
+    The database would refuse the whole COPY with "value too long", naming no line of the file.
+    """
+    from django.db import models
+
+    limits = []
+    for name in rows[0][1]:
+        field = model._meta.get_field(name)
+        if isinstance(field, models.DecimalField):
+            limits.append((name, "digits", field.max_digits - field.decimal_places))
+        elif isinstance(field, models.CharField) and field.max_length:
+            limits.append((name, "length", field.max_length))
+    for line, fields in rows:
+        for name, kind, limit in limits:
+            value = fields[name]
+            if value is None:
+                continue
+            if kind == "length" and len(value) > limit:
+                message = f"{value!r} is longer than the {limit} characters of {name}"
+                raise ImportFailure(message, file=file, line=line, column=name)
+            if kind == "digits" and abs(value) >= 10**limit:
+                raise ImportFailure(f"{value} is too large for {name}", file=file, line=line, column=name)
 
 
 def _deduplicate(rows, *, key_fields, exact_ok: bool, file: str) -> list[tuple[int, dict]]:

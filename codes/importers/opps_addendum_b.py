@@ -108,7 +108,7 @@ def _row(values: list, line: int, where: tabular.Where, hcpcs: str) -> AddendumB
         return tabular.decimal(values[index], places=places, where=where, line=line, column=NAMES[index])
 
     apc = tabular.text(values[3])
-    if apc and not apc.isdigit():
+    if apc and not apc.isdecimal():
         raise where.fail(f"APC must be digits, found {apc!r}", line=line, column=NAMES[3])
     status = tabular.text(values[2]).upper()
     if not status:
@@ -120,7 +120,7 @@ def _row(values: list, line: int, where: tabular.Where, hcpcs: str) -> AddendumB
         status_indicator=status,
         apc=apc.zfill(4) if apc else "",
         relative_weight=amount(4, 4),
-        payment_rate=amount(5, 2),
+        payment_rate=amount(5, 4),
         national_copayment=amount(6, 2),
         minimum_copayment=amount(7, 2),
         pass_through_expiration=tabular.text(values[9]),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from codes.importers.base import ImportFailure, SourceFile
 
@@ -28,6 +28,7 @@ QUARTER_MONTHS = {
 }
 MONTH_NAMES = {1: "January", 4: "April", 7: "July", 10: "October"}
 EOF_MARKS = {"\x1a", "_x001A_"}
+FLOAT_NOISE = Decimal("1e-9")  # what a binary float adds to a decimal read from xlsx
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,17 @@ def decimal(value, *, places: int | None, where: Where, line: int, column: str, 
         if not number.is_finite():
             raise where.fail(f"expected a number, found {text(value)!r}", line=line, column=column)
     if places is not None:
-        number = number.quantize(Decimal(1).scaleb(-places))
+        # Only binary-float noise is cut (xlsx 24.830000000000002 is 24.83): a value written with more decimals
+        # than the file publishes is an error, not rounded here (money is rounded once, in codes.pricing).
+        try:
+            quantized = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            raise where.fail(f"number {text(value)!r} is too large", line=line, column=column) from None
+        if abs(quantized - number) > FLOAT_NOISE:
+            raise where.fail(
+                f"{text(value)!r} has more than the {places} decimal places this column holds", line=line, column=column
+            )
+        number = quantized
     return number
 
 

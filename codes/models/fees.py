@@ -191,7 +191,8 @@ class OppsRate(models.Model):
     status_indicator = models.CharField(max_length=2)
     apc = models.CharField("APC", max_length=5, blank=True)
     relative_weight = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    payment_rate = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # As published: some drug rates carry fractions of a cent (135.593, 8.6401); pricing rounds once, after units.
+    payment_rate = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     national_copayment = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     minimum_copayment = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     pass_through_expiration = models.CharField(max_length=32, blank=True)

@@ -21,7 +21,7 @@ def signed_dollars(value):
     if value is None:
         return ""
     sign = "+" if value > 0 else "-" if value < 0 else "±"
-    return f"{sign}${abs(value):,.2f}"
+    return f"{sign}${pricing.round_dollars(abs(value)):,}"
 
 
 @register.filter

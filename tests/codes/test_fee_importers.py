@@ -4,6 +4,7 @@ Small files in tests/codes/data/fees/ follow the CMS layouts; xlsx workbooks are
 the way CMS ships them (mixed cell types). Real-file parsing is checked against the MANIFEST counts.
 """
 
+import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal as D
@@ -266,6 +267,28 @@ def test_asc_bad_rate_and_flag(tmp_path):
     bad_flag = text.replace("62355,,Remove spine infusion cath,N,", "62355,,Remove spine infusion cath,X,")
     with pytest.raises(ImportFailure, match="Subject to Multiple Procedure Discounting: expected Y or N"):
         list(asc_addenda.parse_asc_addendum(source(written(tmp_path, "AA.csv", bad_flag, "cp1252"))))
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [("$824.935", "'$824.935' has more than the 2 decimal places this column holds"), ("$1e40", "is too large")],
+)
+def test_asc_rate_is_never_rounded_on_import(tmp_path, rate, message):
+    """Money is rounded once, in codes.pricing: a rate with more decimals than CMS publishes is an error, not rounded."""
+    text = (DATA / "ASC_Addendum_AA_small.csv").read_bytes().decode("cp1252").replace("$824.93 ", rate)
+    with pytest.raises(ImportFailure, match=rf"line 8, column Payment Rate: .*{re.escape(message)}"):
+        list(asc_addenda.parse_asc_addendum(source(written(tmp_path, "AA.csv", text, "cp1252"))))
+
+
+@pytest.mark.django_db
+def test_a_value_too_long_for_its_column_names_the_line_and_nothing_is_imported(tmp_path):
+    text = (DATA / "ASC_Addendum_AA_small.csv").read_bytes().decode("cp1252")
+    bad = text.replace("62355,,Remove spine infusion cath,N,A2,", "62355,,Remove spine infusion cath,N,A2X,")
+    with pytest.raises(ImportFailure) as failure:
+        registry.run_import([written(tmp_path, "AA.csv", bad, "cp1252")])
+    assert (failure.value.line, failure.value.column) == (8, "payment_indicator")
+    assert "'A2X' is longer than the 2 characters of payment_indicator" in str(failure.value)
+    assert not FeeRelease.objects.exists() and not AscRate.objects.exists()
 
 
 # --- OPPS Addendum B ---------------------------------------------------------------------------------
@@ -579,6 +602,10 @@ def test_real_addendum_b(cms_data_dir):
     codes = {r.hcpcs for r in rows_2022}
     assert {"G0465", "J1429", "J9358", "0001U"} <= codes and len(codes) == 17192
     assert all(r.status_indicator == r.status_indicator.strip() for r in rows_2022)
+    # Drug rates (K, G) carry fractions of a cent; they are kept as published, not rounded on import.
+    rates = {r.hcpcs: r.payment_rate for r in rows_2022}
+    assert rates["90371"] == D("135.593") and rates["A9543"] == D("59793.847")
+    assert sum(1 for rate in rates.values() if rate is not None and rate != rate.quantize(D("0.01"))) == 390
     rows_2023 = list(
         opps_addendum_b.parse_addendum_b(source(cms_data_dir / "cms/2023/2023_January_Web_Addendum_B.12212022.xlsx"))
     )

@@ -274,6 +274,17 @@ def test_estimate_hospital_outpatient_comprehensive_apc_pays_the_primary_only():
     assert all("comprehensive APC of 62362" in line.reason for line in result.lines[1:])
 
 
+def test_a_drug_rate_with_a_fraction_of_a_cent_is_rounded_once_after_the_units(api_client):
+    """Addendum B publishes 90371 (K) at $135.593: three units pay $406.78, not 3 x $135.59 = $406.77."""
+    result = pricing.estimate(
+        setting="hospital_outpatient", date_of_service=date(2022, 6, 1), lines=[pricing.EstimateLine("90371", (), 3)]
+    )
+    assert result.lines[0].amount == D("406.78") and result.total == D("406.78")
+    assert any("$135.593 (published)" in value for value in result.lines[0].explanation.inputs.values())
+    (opps,) = api_client.get("/api/v1/fees/opps/", {"code": "90371", "year": 2022}).json()["results"]
+    assert opps["payment_rate"] == "135.59"  # shown in cents, rounded half-up by codes.pricing
+
+
 # --- API -----------------------------------------------------------------------------------------------
 
 PHYSICIAN_FIELDS = {
