@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from codes import catalog
 from codes.models import CodingRule, NcciEdit
-from codes.models.catalog import normalize_code
+from codes.models.catalog import CodeSystem, normalize_code
 
 SETTINGS = ["office", "facility", "asc", "hospital_outpatient"]
 SOURCES = ["guide", "icd10cm", "ncci", "code_set", "fee_schedule"]
@@ -79,8 +79,13 @@ def code_set_findings(diagnoses: list[str], procedures: list[ProcedureLine], *, 
 
     loaded = set(Release.objects.values_list("system", flat=True).distinct())
     findings = []
-    for text in [*diagnoses, *(line.code for line in procedures)]:
-        status = catalog.code_status(text, on=on)
+    for text in diagnoses:
+        if not catalog.ICD_CODE.match(normalize_code(text)):
+            message = f"{text} is not an ICD-10-CM code: diagnoses are ICD-10-CM, procedures go on the procedure lines."
+            findings.append(Finding("error", "code_set", [text], message, rule="not-a-diagnosis-code"))
+    checked = [(text, CodeSystem.ICD10CM) for text in diagnoses if catalog.ICD_CODE.match(normalize_code(text))]
+    for text, system in [*checked, *((line.code, None) for line in procedures)]:
+        status = catalog.code_status(text, on=on, system=system)
         if status.system not in loaded:
             continue  # no release of that code system is loaded: the catalog cannot say anything about it
         if status.ok:

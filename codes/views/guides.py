@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from codes import claims, guides, pricing
+from codes import catalog, claims, guides, pricing
 from reimbursement.access import lookup_view
 
 
@@ -146,11 +146,26 @@ class ClaimForm(forms.Form):
     date_of_service = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     locality = forms.CharField(max_length=16, initial=guides.NATIONAL, help_text="national, or MAC-locality such as 02102-01")
 
+    def clean_diagnoses(self):
+        codes = self.cleaned_data["diagnoses"].replace(",", " ").split()
+        bad = [code for code in codes if not catalog.is_code_like(code)]  # as the API's serializer
+        if bad:
+            raise forms.ValidationError(f"Not ICD-10-CM codes: {', '.join(bad)}.")
+        return codes
+
 
 class ProcedureForm(forms.Form):
     code = forms.CharField(max_length=5, required=False)
     modifiers = forms.CharField(max_length=20, required=False)
     units = forms.IntegerField(min_value=1, max_value=pricing.MAX_UNITS, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The lines are a grid under one set of column headings: each input still needs its own name for screen readers.
+        index = (self.prefix or "").rsplit("-", 1)[-1]
+        self.line_number = int(index) + 1 if index.isdecimal() else None
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = f"Line {self.line_number or ''} {name}".replace("  ", " ")
 
 
 ProcedureFormSet = forms.formset_factory(ProcedureForm, extra=4, max_num=20)
@@ -172,7 +187,7 @@ def claim_check(request):
             ]
             try:
                 result = claims.check_claim(
-                    diagnoses=form.cleaned_data["diagnoses"].replace(",", " ").split(),
+                    diagnoses=form.cleaned_data["diagnoses"],
                     procedures=procedures,
                     setting=form.cleaned_data["setting"],
                     date_of_service=form.cleaned_data["date_of_service"],
@@ -181,9 +196,9 @@ def claim_check(request):
             except claims.ClaimCheckError as exc:
                 error = str(exc)
     else:
-        form = ClaimForm(initial={"date_of_service": timezone.localdate(), "setting": "asc"})
+        form = ClaimForm(initial={"date_of_service": pricing.default_date_of_service(timezone.localdate()), "setting": "asc"})
         lines = ProcedureFormSet(prefix="lines")
-    status = 400 if request.method == "POST" and (error or not form.is_valid()) else 200
+    status = 400 if request.method == "POST" and (error or not form.is_valid() or not lines.is_valid()) else 200
     estimate = result.estimate if result else None
     context = {"form": form, "lines": lines, "result": result, "error": error, "estimate": _estimate_display(estimate)}
     return render(request, "codes/claim_check.html", context, status=status)

@@ -158,6 +158,40 @@ def test_claim_check_page_shows_findings_and_the_estimate(real_files, db, client
     assert "$16,275.44" in text
 
 
+def test_a_procedure_code_among_the_diagnoses_is_an_error(checked):
+    errors = findings(checked("62362", "G89.29"), "code_set")
+    assert [(f["severity"], f["codes"], f["rule"]) for f in errors] == [("error", ["62362"], "not-a-diagnosis-code")]
+    assert "62362 is not an ICD-10-CM code" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("diagnoses", ["hello", "ZZZ99, G89.29"])
+def test_the_page_refuses_what_is_no_code_as_the_api_does(real_files, db, client, diagnoses):
+    form = {"diagnoses": diagnoses, "setting": "asc", "date_of_service": "2022-06-01", "locality": "national"}
+    response = client.post("/claim-check/", {**form, "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"})
+
+    assert response.status_code == 400
+    assert "Not ICD-10-CM codes:" in response.content.decode() and "No finding" not in response.content.decode()
+
+
+def test_procedure_line_inputs_are_labelled_and_their_errors_shown(real_files, db, client):
+    form = {"diagnoses": "G89.29", "setting": "asc", "date_of_service": "2022-06-01", "locality": "national"}
+    lines = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-code": "62362", "lines-0-units": "100"}
+
+    response = client.post("/claim-check/", {**form, **lines})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'aria-label="Line 1 code"' in html and 'aria-label="Line 1 units"' in html
+    assert "Line 1, units: Ensure this value is less than or equal to 99." in html
+
+
+def test_the_page_starts_on_a_date_the_loaded_files_price(real_files, db, client):
+    """Only 2022 and 2023 are loaded: the form starts on 2023-01-01, not on today."""
+    page = client.get("/claim-check/").content.decode()
+
+    assert 'value="2023-01-01"' in page
+
+
 @override_settings(LOOKUPS_REQUIRE_LOGIN=True)
 def test_the_api_needs_a_login_when_lookups_do(real_files, db, api_client, office_user):
     assert check(api_client, diagnoses=["G89.29"]).status_code == 403
