@@ -958,7 +958,9 @@ def compare_years(codes: list[str], *, year_a: int, year_b: int, locality: str =
     for year in (year_a, year_b):
         if year not in loaded:
             raise NotLoaded(f"no fee schedule is loaded for {year}; loaded years: {', '.join(map(str, loaded)) or 'none'}")
-    parse_locality(locality)
+    if parse_locality(locality) is not None and available_years("pfs"):
+        for year in (year_a, year_b):
+            gpci_for(locality, year=year)  # a locality one year lacks would blank that year's amounts without a word
 
     def fetch(function, year, **kwargs):
         try:
@@ -1090,6 +1092,29 @@ def available_years(kind: str) -> list[int]:
     kinds = ["asc_aa", "asc_bb"] if kind == "asc" else [kind]
     years = FeeRelease.objects.filter(kind__in=kinds, status=FeeRelease.Status.PUBLISHED).values_list("year", flat=True)
     return sorted(set(years), reverse=True)
+
+
+def default_date_of_service(today: date) -> date:
+    """Return the date a form starts with: today when this year's physician fee schedule is loaded, else the
+    first day of the latest loaded year (a form that starts on an unpriceable date fails on its first submit)."""
+    years = available_years("pfs")
+    if not years or today.year in years:
+        return today
+    return date(years[0], 1, 1)
+
+
+def locality_picker(*, year: int | None = None, selected: str | None = None) -> list[LocalityOption]:
+    """Return the localities a picker offers: the year's GPCI file, else the latest loaded one.
+
+    A selected locality the list lacks is kept (named by its key), so a redisplayed form never switches it silently.
+    """
+    gpci_years = available_years("gpci")
+    if year not in gpci_years:
+        year = gpci_years[0] if gpci_years else None
+    options = localities(year=year)
+    if selected and selected not in {option.key for option in options}:
+        options.append(LocalityOption(selected, "", "", "", selected, ONE, ONE, ONE))
+    return options
 
 
 def localities(*, year: int | None = None, on: date | None = None) -> list[LocalityOption]:

@@ -12,8 +12,8 @@ MAX_LINES = 20
 EMPTY_LINES = 3
 
 
-def _locality_choices(year: int | None = None) -> list[tuple[str, str]]:
-    return [(option.key, option.label) for option in pricing.localities(year=year)]
+def _locality_choices(*, year: int | None = None, selected: str | None = None) -> list[tuple[str, str]]:
+    return [(option.key, option.label) for option in pricing.locality_picker(year=year, selected=selected)]
 
 
 class LocalityField(forms.CharField):
@@ -103,7 +103,7 @@ def code_payments(request, system: str, code: str):
         error = " ".join(m for messages in form.errors.values() for m in messages)
     kinds = ("pfs", "asc", "opps", "asp", "dmepos")
     years = sorted({year for kind in kinds for year in pricing.available_years(kind)}, reverse=True)
-    options = pricing.localities(year=years[0]) if years else []
+    options = pricing.locality_picker(year=only_year or (years[0] if years else None), selected=locality)
     localities = [(option.key, option.label) for option in options]
     state = next((option.state for option in options if option.key == locality), "")  # DMEPOS fees are by state
     sections = []
@@ -152,7 +152,11 @@ def compare(request):
     """Year A vs year B for one or more codes: amounts, change and percent, indicator changes."""
     years = pricing.available_years("pfs")
     initial = {"year_a": years[1] if len(years) > 1 else (years[0] if years else None), "year_b": years[0] if years else None}
-    form = CompareForm(request.GET or None, initial=initial)
+    query = request.GET.copy()
+    for name, year in initial.items():  # "Compare years" links name only the codes: the latest two loaded years
+        if not query.get(name) and year is not None:
+            query[name] = str(year)
+    form = CompareForm(query if request.GET else None, initial=initial)
     changes, error = [], ""
     status = 200
     if request.GET and form.is_valid():
@@ -165,7 +169,14 @@ def compare(request):
             error, status = str(exc), 404 if isinstance(exc, pricing.NotLoaded) else 400
     elif request.GET:
         status = 400
-    context = {"form": form, "changes": changes, "error": error, "years": years, "localities": _locality_choices()}
+    selected = request.GET.get("locality") or None
+    context = {
+        "form": form,
+        "changes": changes,
+        "error": error,
+        "years": years,
+        "localities": _locality_choices(selected=selected),
+    }
     return render(request, "codes/fee_compare.html", context, status=status)
 
 
@@ -187,7 +198,11 @@ def locality_list(request):
 def estimator(request):
     """Estimate a case: setting, date of service, locality and procedure lines; per-line and total payment."""
     submitted = "setting" in request.GET
-    form = EstimateForm(request.GET if submitted else None, initial={"setting": "asc", "date_of_service": timezone.localdate()})
+    initial = {"setting": "asc", "date_of_service": pricing.default_date_of_service(timezone.localdate())}
+    query = request.GET.copy()
+    if submitted and not query.get("date_of_service"):  # "Estimate a case" links name the setting and code only
+        query["date_of_service"] = initial["date_of_service"].isoformat()
+    form = EstimateForm(query if submitted else None, initial=initial)
     lines, rows, errors = _lines_from(request) if submitted else ([], [], [])
     result, status = None, 200
     if submitted:
@@ -208,12 +223,11 @@ def estimator(request):
         if errors or not form.is_valid():
             status = 400
     rows = rows + [{"code": "", "modifiers": "", "units": "1"} for _ in range(EMPTY_LINES)]
-    years = pricing.available_years("gpci")
     context = {
         "form": form,
         "rows": rows,
         "errors": errors,
         "result": result,
-        "localities": _locality_choices(years[0] if years else None),
+        "localities": _locality_choices(selected=request.GET.get("locality") or None),
     }
     return render(request, "codes/estimator.html", context, status=status)

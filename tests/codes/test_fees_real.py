@@ -274,6 +274,33 @@ def test_estimate_hospital_outpatient_comprehensive_apc_pays_the_primary_only():
     assert all("comprehensive APC of 62362" in line.reason for line in result.lines[1:])
 
 
+def test_compare_with_a_locality_one_year_lacks_says_so(api_client, client):
+    """There is no 2023 GPCI file: comparing Alaska 2022 with 2023 is a 404 naming it, not a column of blanks."""
+    params = {"code": "62362", "year_a": 2022, "year_b": 2023, "locality": "02102-01"}
+    api = api_client.get("/api/v1/fees/compare/", params)
+    page = client.get("/fees/compare/", {**params, "codes": "62362"})
+
+    assert api.status_code == 404 and "unknown locality 02102-01 for 2023" in api.json()["message"]
+    assert page.status_code == 404 and "unknown locality 02102-01 for 2023" in page.content.decode()
+
+
+def test_links_from_a_code_page_open_with_loaded_defaults(client):
+    """The payments fragment links to compare and the estimator with the code only."""
+    compare = client.get("/fees/compare/", {"codes": "62362"})
+    estimate = client.get("/estimator/", {"setting": "asc", "code": "62362", "units": "1"})
+
+    assert compare.status_code == 200 and "Conversion factor" in compare.content.decode()
+    assert estimate.status_code == 200 and "<strong>$14,146.48</strong>" in estimate.content.decode()  # the 2023 ASC rate
+    assert 'value="2023-01-01"' in estimate.content.decode()
+
+
+def test_the_payments_locality_picker_offers_the_gpci_file_and_keeps_the_choice(client):
+    html = client.get("/codes/cpt/62362/payments/", {"locality": "02102-01", "year": 2022}).content.decode()
+
+    assert '<option value="02102-01" selected>' in html
+    assert html.count("<option value=") > 100  # every 2022 locality, though the newest year (2023) has no GPCI file
+
+
 def test_a_drug_rate_with_a_fraction_of_a_cent_is_rounded_once_after_the_units(api_client):
     """Addendum B publishes 90371 (K) at $135.593: three units pay $406.78, not 3 x $135.59 = $406.77."""
     result = pricing.estimate(
