@@ -57,6 +57,8 @@ def detail(request, pk: int):
     canned_form = forms.CannedForm(request.GET if "canned" in request.GET else None)
     if canned_form.is_bound and canned_form.is_valid():
         reply_initial["body"] = workflow.render_canned(canned_form.cleaned_data["canned"], inquiry=inquiry, agent=request.user)
+        if request.headers.get("X-Canned-Text"):  # the page's script adds it to the draft in the reply box
+            return HttpResponse(reply_initial["body"], content_type="text/plain; charset=utf-8")
     codes = code_links.payments(inquiry)
     context = {
         "inquiry": inquiry,

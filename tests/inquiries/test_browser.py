@@ -29,10 +29,12 @@ def test_agent_answers_a_new_inquiry_with_a_canned_response(page, live_server, a
     page.get_by_role("link", name=inquiry.subject).click()
     assert page.locator("h1").inner_text() == inquiry.subject
 
+    body = page.locator("#id_body").first
+    body.fill("Hello again,")  # a draft the agent started: inserting a canned response keeps it
     page.select_option("#id_canned", label="Refill billing")
     page.get_by_role("button", name="Insert").click()
-    body = page.locator("#id_body").first
-    assert body.input_value().startswith("Dear Maria Gonzalez,")  # From: "Gonzalez, Maria"
+    page.wait_for_function("() => document.getElementById('id_body').value.includes('Dear Maria Gonzalez,')")
+    assert body.input_value().startswith("Hello again,\n\nDear Maria Gonzalez,")  # From: "Gonzalez, Maria"
     body.fill(body.input_value() + "\n\nThe refill is billed with 95990 and the drug with J2274.")
     page.get_by_role("button", name="Send reply").click()
     assert "Reply sent." in page.locator(".messages").inner_text()

@@ -95,6 +95,17 @@ def test_canned_response_is_inserted_into_the_reply_box(agent_client):
     assert response.context["reply_form"].initial["body"] == f"Dear Maria Gonzalez, thank you ({inquiry.reference})."
 
 
+def test_the_page_script_gets_the_canned_text_alone_to_add_to_a_draft(agent_client):
+    inquiry = InquiryFactory(provider_name="Maria Gonzalez")
+    canned = CannedResponseFactory(title="Thanks", body="Dear {provider_name}, thank you ({reference}).")
+
+    response = agent_client.get(f"/inquiries/{inquiry.pk}/", {"canned": canned.pk}, headers={"X-Canned-Text": "1"})
+
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == f"Dear Maria Gonzalez, thank you ({inquiry.reference})."
+    assert inquiry.views.count() == 1  # still a logged view of the ticket
+
+
 def test_reply_note_and_resolve_through_the_page(agent_client, agent_user, mailoutbox, django_capture_on_commit_callbacks):
     inquiry = ingest.receive(eml("new_question_outlook.eml")).inquiry
 
