@@ -81,4 +81,5 @@ def test_the_run_page_shows_a_fee_schedule_change_report(client, team_user, medi
     page = client.get(f"/admin/codes/importrun/{run.pk}/change/")
 
     assert page.status_code == 200 and run.status == ImportRun.Status.SUCCEEDED
-    assert "0100T: payment_indicator &#x27;J8&#x27; → &#x27;K5&#x27;" in page.content.decode()
+    html = page.content.decode()  # jsonb keeps the changed fields in its own key order
+    assert "<strong>changed</strong>: 0100T: " in html and "payment_indicator &#x27;J8&#x27; → &#x27;K5&#x27;" in html
