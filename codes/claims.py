@@ -73,17 +73,25 @@ def matches(code: str, patterns: str) -> bool:
     return False
 
 
+def malformed_diagnoses(diagnoses: list[str]) -> str:
+    """Return why a diagnosis list cannot be checked (entries that are no code at all), or "" when it can."""
+    bad = [code for code in diagnoses if not catalog.is_code_like(code)]
+    return f"Not ICD-10-CM codes: {', '.join(bad)}." if bad else ""
+
+
 def code_set_findings(diagnoses: list[str], procedures: list[ProcedureLine], *, on: datetime.date) -> list[Finding]:
     """Flag codes that do not exist, were not valid on the date, are headers or lack their 7th character."""
     from codes.models import Release
 
     loaded = set(Release.objects.values_list("system", flat=True).distinct())
     findings = []
+    checked = []
     for text in diagnoses:
-        if not catalog.ICD_CODE.match(normalize_code(text)):
-            message = f"{text} is not an ICD-10-CM code: diagnoses are ICD-10-CM, procedures go on the procedure lines."
-            findings.append(Finding("error", "code_set", [text], message, rule="not-a-diagnosis-code"))
-    checked = [(text, CodeSystem.ICD10CM) for text in diagnoses if catalog.ICD_CODE.match(normalize_code(text))]
+        if catalog.ICD_CODE.match(normalize_code(text)):
+            checked.append((text, CodeSystem.ICD10CM))
+            continue
+        message = f"{text} is not an ICD-10-CM code: diagnoses are ICD-10-CM, procedures go on the procedure lines."
+        findings.append(Finding("error", "code_set", [text], message, rule="not-a-diagnosis-code"))
     for text, system in [*checked, *((line.code, None) for line in procedures)]:
         status = catalog.code_status(text, on=on, system=system)
         if status.system not in loaded:

@@ -127,7 +127,8 @@ class RawMessageAdmin(AgentsOnly, admin.ModelAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        stored = RawMessage.objects.defer("raw").filter(pk=_pk(object_id) or 0).first()
+        pk = _pk(object_id)
+        stored = RawMessage.objects.defer("raw").filter(pk=pk).first() if pk is not None else None
         if self.has_view_permission(request) and stored is not None:
             for inquiry_id in stored.inquiry_ids():
                 workflow.log_view(inquiry_id, user=request.user, via=ViewLog.Via.ADMIN)

@@ -27,9 +27,8 @@ class ClaimCheckRequestSerializer(serializers.Serializer):
     locality = serializers.CharField(max_length=16, default="national")
 
     def validate_diagnoses(self, value):
-        bad = [code for code in value if not catalog.is_code_like(code)]
-        if bad:
-            raise serializers.ValidationError(f"Not ICD-10-CM codes: {', '.join(bad)}.")
+        if message := claims.malformed_diagnoses(value):
+            raise serializers.ValidationError(message)
         return value
 
     def validate(self, data):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from codes import catalog, claims, guides, pricing
+from codes import claims, guides, pricing
 from reimbursement.access import lookup_view
 
 
@@ -148,9 +148,8 @@ class ClaimForm(forms.Form):
 
     def clean_diagnoses(self):
         codes = self.cleaned_data["diagnoses"].replace(",", " ").split()
-        bad = [code for code in codes if not catalog.is_code_like(code)]  # as the API's serializer
-        if bad:
-            raise forms.ValidationError(f"Not ICD-10-CM codes: {', '.join(bad)}.")
+        if message := claims.malformed_diagnoses(codes):
+            raise forms.ValidationError(message)
         return codes
 
 
@@ -165,7 +164,7 @@ class ProcedureForm(forms.Form):
         index = (self.prefix or "").rsplit("-", 1)[-1]
         self.line_number = int(index) + 1 if index.isdecimal() else None
         for name, field in self.fields.items():
-            field.widget.attrs["aria-label"] = f"Line {self.line_number or ''} {name}".replace("  ", " ")
+            field.widget.attrs["aria-label"] = f"Line {self.line_number} {name}" if self.line_number else name
 
 
 ProcedureFormSet = forms.formset_factory(ProcedureForm, extra=4, max_num=20)
