@@ -17,6 +17,7 @@ from django.db import connection, models
 from django.db.models import Count, Max, Min, Q
 from psycopg.types.json import Jsonb
 
+from codes import synonyms
 from codes.importers import pg_bulk
 from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
 from codes.models.catalog import Chapter, Code, CodeSystem, CodeVersion, Release, Section, display_code
@@ -44,12 +45,8 @@ class CodeEntry:
     section: str = ""
     inclusion_terms: list[str] = field(default_factory=list)
 
-    def search_text(self) -> str:
-        parts = [self.long_description]
-        if self.short_description and self.short_description.lower() not in self.long_description.lower():
-            parts.append(self.short_description)
-        parts += self.inclusion_terms
-        return " | ".join(p for p in parts if p)
+    def search_text(self, system: str) -> str:
+        return synonyms.search_text(system, self.short_description, self.long_description, self.inclusion_terms)
 
 
 @dataclass
@@ -364,7 +361,7 @@ def load_release(
                 entry.billable,
                 codes.get(_parent_of(entry.code, known) or ""),
                 section_pks.get(entry.section),
-                entry.search_text(),
+                entry.search_text(system),
                 spec.effective_from,
                 None,
             )
@@ -422,7 +419,7 @@ def load_release(
                 entry.short_description[:100],
                 entry.long_description,
                 entry.billable,
-                entry.search_text(),
+                entry.search_text(system),
                 None,
                 section_pks.get(entry.section, old[5]),
                 codes.get(_parent_of(code, known) or "", old[6]),

@@ -1,11 +1,12 @@
 """Catalog importers on small files: the HCPCS annual file layout, ICD-10-CM parsers, bad input, idempotence."""
 
 import datetime
+import importlib
 from pathlib import Path
 
 import pytest
 
-from codes import catalog
+from codes import catalog, search
 from codes.importers import hcpcs_anweb, registry
 from codes.importers.base import ImportFailure, SourceFile
 from codes.models import Code, CodeVersion, Release
@@ -314,3 +315,22 @@ def test_parse_range(text, bounds):
 def test_in_bounds_covers_descendants():
     assert catalog.in_bounds("C148", "C00", "C14") and not catalog.in_bounds("C15", "C00", "C14")
     assert catalog.in_bounds("G90521", "G9050", "G9059") and not catalog.in_bounds("G9060", "G9050", "G9059")
+
+
+@pytest.mark.django_db
+def test_migration_spells_out_abbreviations_of_codes_loaded_before_it():
+    """Migration 0009 rewrites the search text of CPT/HCPCS codes imported by earlier versions; ICD-10-CM is left as is."""
+    from django.apps import apps
+
+    migration = importlib.import_module("codes.migrations.0009_cpt_hcpcs_search_synonyms")
+    old = "Implant spinal canal cath"
+    cpt = Code.objects.create(system="cpt", code="62350", short_description=old, long_description=old, search_text=old)
+    icd = Code.objects.create(
+        system="icd10cm", code="G8929", short_description="Oth chronic pain", search_text="Other chronic pain"
+    )
+    migration.rewrite_search_text(apps, None)
+    cpt.refresh_from_db()
+    icd.refresh_from_db()
+    assert cpt.search_text == "Implant spinal canal cath | catheter intrathecal epidural"
+    assert icd.search_text == "Other chronic pain"
+    assert [c.display for c in search.search("intrathecal catheter")] == ["62350"]

@@ -173,6 +173,22 @@ def test_words_find_the_expected_code_first(loaded, query, expected):
     assert search.search(query)[0].display == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # CMS abbreviates these ("Implant spinal canal cath", "Implant spine infusion pump", "Inj morphine pf epid ithc").
+        ("intrathecal catheter", {"62350", "62355"}),
+        ("intrathecal pump", {"62362", "62367", "62369", "62370", "95990"}),
+        ("intrathecal morphine", {"J2274"}),
+        ("catheter spinal canal", {"62350", "62355"}),
+        ("pump reprogramming", {"62368", "62369", "62370"}),
+    ],
+)
+def test_words_find_cpt_and_hcpcs_codes_through_their_abbreviations(loaded, query, expected):
+    found = [c.display for c in search.search(query, limit=20)]
+    assert expected <= set(found), found
+
+
 def test_search_filters_by_system_billable_and_date(loaded):
     in_2021 = [c.display for c in search.search("low back pain", billable=True, valid_on=IN_2021)]
     assert "M54.5" in in_2021 and "M54.50" not in in_2021

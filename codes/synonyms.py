@@ -1,0 +1,113 @@
+"""Index-like synonyms for CPT and HCPCS codes: the words office staff type for what CMS abbreviates.
+
+The public CMS files carry CPT and HCPCS Level II codes with 28-character short descriptors only
+("Implant spinal canal cath", "Inj morphine pf epid ithc", "Anal sp inf pmp w/reprg&fill"); the AMA's
+long CPT descriptors are licensed and not in them. A search for "intrathecal catheter" would miss 62350
+and 62362, so the search text of these codes adds the spelled-out words of each abbreviation and the
+terms an index would list for a few phrases. Nothing here is shown to users: it only feeds word search
+(`search_text`), and ICD-10-CM, whose long descriptors are complete, does not use it.
+
+Only abbreviations that mean one thing in CMS short descriptors are listed ("anal" is both analysis and
+the anus, so it is expanded only before the spinal-pump words that make it an analysis; "inf" is infusion,
+inferior or infection, so only "sp inf pmp" reads as a spinal pump).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Abbreviation (lower case, as a whole word) -> the words it stands for.
+ABBREVIATIONS = {
+    "abd": "abdominal",
+    "addl": "additional",
+    "admn": "administration",
+    "anes": "anesthesia",
+    "anesth": "anesthesia",
+    "anl": "analysis",
+    "alys": "analysis",
+    "arthrd": "arthrodesis",
+    "bx": "biopsy",
+    "cath": "catheter",
+    "cathet": "catheter",
+    "caths": "catheters",
+    "crv": "cervical",
+    "cntrst": "contrast",
+    "dev": "device",
+    "drg": "drug",
+    "dx": "diagnostic diagnosis",
+    "epid": "epidural",
+    "eval": "evaluation",
+    "exc": "excision",
+    "fx": "fracture",
+    "grft": "graft",
+    "img": "imaging",
+    "impl": "implantable implant",
+    "implt": "implant",
+    "infus": "infusion",
+    "inj": "injection",
+    "insj": "insertion",
+    "intrath": "intrathecal",
+    "ithc": "intrathecal",
+    "lmbr": "lumbar",
+    "maint": "maintenance",
+    "mgmt": "management",
+    "mntr": "monitoring",
+    "ndl": "needle",
+    "njx": "injection",
+    "nrv": "nerve",
+    "perq": "percutaneous",
+    "pf": "preservative free",
+    "pmp": "pump",
+    "prgrmg": "programming",
+    "proc": "procedure",
+    "refil": "refill",
+    "reprg": "reprogramming",
+    "reprog": "reprogramming",
+    "mdreprg": "reprogramming",
+    "rmvl": "removal",
+    "rpr": "repair",
+    "stim": "stimulator stimulation",
+    "surg": "surgery",
+    "thrc": "thoracic",
+    "ther": "therapeutic therapy",
+    "thxpy": "therapy",
+    "tx": "treatment",
+}
+
+# Phrases of spinal drug delivery that an index lists under "intrathecal" and "epidural": the CPT long
+# descriptors of 62350-62370 and 95990/95991 all say "intrathecal or epidural".
+PHRASES = [
+    (
+        re.compile(r"\bspinal canal cath|\b(?:spine|spinal|spin|sp)\b(?:[ /]\w+)?[ /](?:infus\w*|inf pmp|pump|pmp)\b"),
+        "intrathecal epidural",
+    ),
+    (re.compile(r"\bimpl\w* pump cath"), "intraspinal intrathecal epidural"),
+    (re.compile(r"\ban(?:a)?l\b(?= (?:sp|spine|spinal)\b)"), "analysis"),
+]
+WORD = re.compile(r"[a-z]+")
+
+
+def expand(text: str) -> str:
+    """Return the spelled-out words for the abbreviations and phrases in `text` (empty when there are none)."""
+    lowered = text.lower()
+    words = set(WORD.findall(lowered))
+    added: list[str] = []
+    for word in WORD.findall(lowered):
+        full = ABBREVIATIONS.get(word)
+        if full and full not in added:
+            added.append(full)
+    for pattern, terms in PHRASES:
+        if pattern.search(lowered) and terms not in added:
+            added.append(terms)
+    return " ".join(term for term in added if not set(term.split()) <= words)
+
+
+def search_text(system: str, short: str, long: str, inclusion_terms: list[str] = ()) -> str:
+    """Return the text word search matches: descriptors, inclusion terms, and for CPT/HCPCS the spelled-out abbreviations."""
+    parts = [long]
+    if short and short.lower() not in long.lower():
+        parts.append(short)
+    parts += inclusion_terms
+    if system != "icd10cm":
+        parts.append(expand(f"{short} {long}"))
+    return " | ".join(p for p in parts if p)

@@ -1,0 +1,48 @@
+"""Index-like synonyms for CMS's abbreviated CPT/HCPCS short descriptors (no database)."""
+
+import pytest
+
+from codes import synonyms
+
+
+@pytest.mark.parametrize(
+    ("short", "words"),
+    [
+        # The therapy's codes as the 2022 RVU file and Addendum B abbreviate them.
+        ("Implant spinal canal cath", {"catheter", "intrathecal", "epidural"}),
+        ("Implant spine infusion pump", {"intrathecal", "epidural"}),
+        ("Inj morphine pf epid ithc", {"injection", "preservative", "free", "epidural", "intrathecal"}),
+        ("Replacement impl pump cathet", {"implantable", "catheter", "intraspinal", "intrathecal"}),
+        ("Anal sp inf pmp w/reprg&fill", {"analysis", "pump", "reprogramming", "intrathecal"}),
+        ("Spin/brain pump refil & main", {"refill", "intrathecal"}),
+        ("Njx interlaminar lmbr/sac", {"injection", "lumbar"}),
+    ],
+)
+def test_abbreviations_and_phrases_are_spelled_out(short, words):
+    assert words <= set(synonyms.expand(short).split())
+
+
+@pytest.mark.parametrize(
+    "short",
+    [
+        "Pt dx lum sp reg inf",  # "inf" is infection here, "sp" spine: not a spinal pump
+        "Us exam spinal canal",  # an ultrasound, not intrathecal
+        "Anal fistula repair",  # the anus, not an analysis
+        "Acute care urinary tract inf",
+    ],
+)
+def test_ambiguous_abbreviations_are_left_alone(short):
+    expanded = set(synonyms.expand(short).split())
+    assert not expanded & {"intrathecal", "analysis", "infusion"}
+
+
+def test_words_already_spelled_out_are_not_repeated():
+    assert synonyms.expand("Remove spinal canal catheter") == "intrathecal epidural"
+    assert synonyms.expand("Infusion pump refill kit") == ""
+
+
+def test_search_text_adds_synonyms_for_cpt_and_hcpcs_only():
+    cpt = synonyms.search_text("cpt", "Implant spinal canal cath", "Implant spinal canal cath")
+    assert cpt == "Implant spinal canal cath | catheter intrathecal epidural"
+    icd = synonyms.search_text("icd10cm", "Oth chronic pain", "Other chronic pain", ["Chronic pain NOS"])
+    assert icd == "Other chronic pain | Oth chronic pain | Chronic pain NOS"
