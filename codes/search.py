@@ -4,9 +4,10 @@ Ranking: exact code, then the code's descendants (prefix), then codes inside a r
 (short descriptor equal to the words, all words in the short descriptor, all words anywhere in the long
 text and inclusion terms). Words match in any order, partially and case-insensitively. On PostgreSQL the
 word match is PostgreSQL full-text search over the indexed search text (each word a prefix, stemmed:
-"catheters" finds "catheter"), and a query nothing matches falls back to trigram similarity on the short
-descriptor (both indexes in migration 0004). SQLite matches each word as a substring instead, without
-stemming or fuzzy matching.
+"catheters" finds "catheter"); a query nothing matches is tried again with each word replaced by its closest
+words in the catalog's vocabulary (pg_trgm similarity over SearchWord, the spelling-suggestion method of the
+PostgreSQL pg_trgm documentation), so "cathter breakdwn" finds "catheter breakdown" (indexes: GIN_INDEXES
+below). SQLite matches each word as a substring instead, without stemming or fuzzy matching.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from codes import catalog
 from codes.models.catalog import Code, CodeVersion, normalize_code
 
 MAX_LIMIT = 500
-FUZZY_THRESHOLD = 0.45  # pg_trgm's default 0.6 misses one-letter slips such as "cathter"
+CORRECTIONS_PER_WORD = 3  # vocabulary words a misspelt query word may stand for (pg_trgm similarity >= 0.3)
 WORD = re.compile(r"[\w']+", re.UNICODE)
+# The vocabulary's words: letters only, three or more (shorter words and numbers are matched as typed).
+VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,40}")
+# The GIN indexes of the search: full-text on codes_code (migration 0004) and trigrams on the vocabulary
+# (migration 0010). The catalog loader merges their pending lists after a load.
+GIN_INDEXES = ["codes_code_search_fts", "codes_searchword_trgm"]
 # Words too common in descriptors to narrow a search on their own.
 STOP_WORDS = {"of", "and", "or", "the", "with", "without", "in", "for", "to", "a", "an", "by", "on"}
 
@@ -68,30 +74,39 @@ def _words(query: str) -> list[str]:
     return meaningful or words
 
 
-def _tsquery(words: list[str]) -> str:
-    """Return a prefix tsquery ("chron:* & pain:*") from words stripped of tsquery syntax."""
-    cleaned = [re.sub(r"[^\w]", "", word) for word in words]
-    return " & ".join(f"{word}:*" for word in cleaned if word)
+def _tsquery(groups: list[list[str]]) -> str:
+    """Return a prefix tsquery, all groups and any word of each ("(chron:*) & (pain:* | paint:*)"), stripped of tsquery syntax."""
+    terms = []
+    for group in groups:
+        cleaned = [word for word in (re.sub(r"[^\w]", "", word) for word in group) if word]
+        if cleaned:
+            terms.append("(" + " | ".join(f"{word}:*" for word in cleaned) + ")")
+    return " & ".join(terms)
 
 
-def _word_search(query: str, codes: QuerySet, limit: int) -> list[Code]:
-    words = _words(query)
-    if not words:
-        return []
+def _any_word(field: str, group: list[str]) -> Q:
+    found = Q()
+    for word in group:
+        found |= Q(**{f"{field}__icontains": word})
+    return found
+
+
+def _matching(codes: QuerySet, groups: list[list[str]], phrase: str) -> QuerySet:
+    """Codes with a word of every group in their search text, ranked: phrase, all in short descriptor, all in text."""
     in_text = Q()
     in_short = Q()
-    for word in words:
-        in_text &= Q(search_text__icontains=word)
-        in_short &= Q(short_description__icontains=word)
-    phrase = " ".join(WORD.findall(query))
+    for group in groups:
+        in_text &= _any_word("search_text", group)
+        in_short &= _any_word("short_description", group)
     matches = in_text
-    postgres = connection.vendor == "postgresql"
-    if postgres:
+    if connection.vendor == "postgresql":
         # The full-text index answers the match (words as prefixes, stemmed); the LIKE tests only rank.
-        fts = RawSQL("to_tsvector('english'::regconfig, search_text) @@ to_tsquery('english'::regconfig, %s)", (_tsquery(words),))
+        fts = RawSQL(
+            "to_tsvector('english'::regconfig, search_text) @@ to_tsquery('english'::regconfig, %s)", (_tsquery(groups),)
+        )
         matches = Q(fts_match=True)
         codes = codes.alias(fts_match=fts)
-    ranked = codes.filter(matches).annotate(
+    return codes.filter(matches).annotate(
         rank=Case(
             When(Q(short_description__iexact=phrase) | Q(long_description__iexact=phrase), then=Value(0)),
             When(in_short, then=Value(1)),
@@ -101,17 +116,50 @@ def _word_search(query: str, codes: QuerySet, limit: int) -> list[Code]:
         ),
         text_length=Length("short_description"),
     )
-    found = _tag(ranked.order_by("rank", "text_length", "code")[:limit], MATCH_WORDS)
-    if not found and postgres:
-        # Misspelt words: each word must be close to a word of the short descriptor (trigram index).
+
+
+def corrections(words: list[str]) -> list[list[str]]:
+    """Return, for each word, the closest words of the catalog's vocabulary (PostgreSQL trigram index; one query).
+
+    The vocabulary (SearchWord) holds every word of the search text, so a correctly spelt word comes back as
+    itself and a misspelt one ("cathter") as the words it is closest to ("catheter"); numbers and words of
+    one or two letters stand for themselves.
+    """
+    looked_up = [word for word in words if VOCABULARY_WORD.fullmatch(word)]
+    close: dict[str, list[str]] = {word: [] for word in looked_up}
+    if looked_up:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(FUZZY_THRESHOLD)])
-        close = Q()
-        score = " + ".join(["word_similarity(%s, short_description)"] * len(words))
-        for word in words:
-            close &= Q(short_description__trigram_word_similar=word)
-        similar = codes.filter(close).annotate(similarity=RawSQL(score, tuple(words)))
-        found = _tag(similar.order_by("-similarity", "code")[:limit], MATCH_SIMILAR)
+            cursor.execute(
+                "SELECT q.word, s.word FROM unnest(%s::text[]) AS q(word) CROSS JOIN LATERAL ("
+                "  SELECT v.word FROM codes_searchword AS v WHERE v.word %% q.word"
+                "  ORDER BY similarity(v.word, q.word) DESC, v.word LIMIT %s"
+                ") AS s",
+                [looked_up, CORRECTIONS_PER_WORD],
+            )
+            for asked, word in cursor.fetchall():
+                close[asked].append(word)
+    return [close.get(word, [word]) for word in words]
+
+
+def vocabulary(texts) -> set[str]:
+    """Return the words of search texts that belong in the vocabulary (lower case)."""
+    # Distinct whitespace-separated tokens first: the regex then reads 11,000 tokens, not the 19 MB of a release.
+    tokens = set(" ".join(texts).lower().split())
+    return set(VOCABULARY_WORD.findall(" ".join(tokens)))
+
+
+def _word_search(query: str, codes: QuerySet, limit: int) -> list[Code]:
+    words = _words(query)
+    if not words:
+        return []
+    phrase = " ".join(WORD.findall(query))
+    found = _tag(_matching(codes, [[w] for w in words], phrase).order_by("rank", "text_length", "code")[:limit], MATCH_WORDS)
+    if not found and connection.vendor == "postgresql":
+        # Misspelt words: each stands for its closest words in the vocabulary (pg_trgm), then the same search.
+        groups = corrections(words)
+        if all(groups):
+            similar = _matching(codes, groups, phrase).order_by("rank", "text_length", "code")
+            found = _tag(similar[:limit], MATCH_SIMILAR)
     return found
 
 

@@ -8,7 +8,6 @@ applies completely or not at all. Loading the same release again changes nothing
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,10 +16,10 @@ from django.db import connection, models
 from django.db.models import Count, Max, Min, Q
 from psycopg.types.json import Jsonb
 
-from codes import synonyms
+from codes import search, synonyms
 from codes.importers import pg_bulk
 from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
-from codes.models.catalog import Chapter, Code, CodeSystem, CodeVersion, Release, Section, display_code
+from codes.models.catalog import Chapter, Code, CodeSystem, CodeVersion, Release, SearchWord, Section, display_code
 
 BATCH = 5000
 EMPTY_JSON = "{}"
@@ -32,7 +31,7 @@ DESCRIPTOR_FIELDS = ("short_description", "long_description", "billable")
 VERSION_FIELDS = ["short_description", "long_description", "billable", "notes", "seventh_characters", "source"]
 
 
-@dataclass
+@dataclass(slots=True)
 class CodeEntry:
     """One code of a release as a file describes it."""
 
@@ -127,19 +126,6 @@ def bulk_change(model, fields: list[str], rows: list[tuple]) -> None:
         cursor.execute("DROP TABLE bulk_change")
 
 
-def _search_indexes(*, drop: bool) -> None:
-    """Drop or create the PostgreSQL search indexes of migration 0004 (same names and definitions)."""
-    indexes = importlib.import_module("codes.migrations.0004_catalog_search_indexes").INDEXES
-    with connection.cursor() as cursor:
-        if not drop:
-            # CREATE INDEX refuses a table with pending (deferred) foreign-key checks: run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, sql in indexes:
-            cursor.execute(f"DROP INDEX IF EXISTS {name}" if drop else sql)
-        if not drop:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def _flush_pending_search_entries() -> None:
     """Merge the GIN indexes' pending lists into their trees (PostgreSQL).
 
@@ -147,11 +133,15 @@ def _flush_pending_search_entries() -> None:
     linearly: after loading a release (27,000 pending rows) a word search took 25 ms instead of 0.5 ms until
     autovacuum got round to it. One bulk merge at the end of the import costs a fraction of a second.
     """
-    indexes = importlib.import_module("codes.migrations.0004_catalog_search_indexes").INDEXES
     with connection.cursor() as cursor:
-        for name, sql in indexes:
-            if "USING gin" in sql:
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+        for name in search.GIN_INDEXES:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+
+
+def _add_to_vocabulary(texts) -> None:
+    """Add the words of new search texts to the search vocabulary (SearchWord); words are never removed."""
+    words = search.vocabulary(texts) - set(SearchWord.objects.values_list("word", flat=True))
+    SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(words)], batch_size=BATCH, ignore_conflicts=True)
 
 
 def _plain(descriptors: tuple) -> tuple:
@@ -329,13 +319,14 @@ def load_release(
     known = set(by_code) | pre_existing
     missing = sorted((entry for code, entry in by_code.items() if code not in codes), key=lambda e: (len(e.code), e.code))
     codes.update(zip((e.code for e in missing), reserve_ids(Code, len(missing)), strict=True))
-    # A load that more than doubles the table (a first release) builds the search indexes once afterwards:
-    # a bulk GIN build is several times quicker than maintaining it row by row.
+    # A load that more than doubles the table (a first release) builds the indexes once afterwards (a bulk
+    # build is several times quicker than keeping them up row by row) and checks its foreign keys once, by a join.
     rebuild = connection.vendor == "postgresql" and len(missing) > len(pre_existing) + Code.objects.exclude(system=system).count()
+    texts = {entry.code: entry.search_text(system) for entry in missing}
     if rebuild:
-        _search_indexes(drop=True)
-        # The first load also checks its foreign keys once, by a join, rather than row by row.
-        foreign_keys = pg_bulk.drop_foreign_keys([Code._meta.db_table, CodeVersion._meta.db_table])
+        tables = [Code._meta.db_table, CodeVersion._meta.db_table]
+        indexes = pg_bulk.drop_indexes(tables)
+        foreign_keys = pg_bulk.drop_foreign_keys(tables)
     bulk_insert(
         Code,
         [
@@ -361,15 +352,14 @@ def load_release(
                 entry.billable,
                 codes.get(_parent_of(entry.code, known) or ""),
                 section_pks.get(entry.section),
-                entry.search_text(system),
+                texts[entry.code],
                 spec.effective_from,
                 None,
             )
             for entry in missing
         ],
     )
-    if rebuild:
-        _search_indexes(drop=False)
+    _add_to_vocabulary(texts.values())
     progress(len(entries), total)
 
     # Versions of this release: create, update what changed, drop codes a replacing file no longer has.
@@ -391,6 +381,7 @@ def load_release(
     dropped = [v[0] for code, v in existing_versions.items() if code not in by_code]
     bulk_insert(CodeVersion, ["code", "release", "effective_from", "effective_to", *VERSION_FIELDS], create)
     if rebuild:
+        pg_bulk.create_indexes(indexes)
         pg_bulk.restore_foreign_keys(foreign_keys)
     bulk_change(CodeVersion, VERSION_FIELDS, update)
     CodeVersion.objects.filter(pk__in=dropped).delete()
@@ -428,6 +419,7 @@ def load_release(
             if new != old:
                 refresh.append((pk, *new))
         bulk_change(Code, fields, refresh)
+        _add_to_vocabulary(row[4] for row in refresh)
     _refresh_validity(
         system, [code for code in set(previous_state) | set(existing_versions) if code not in by_code] if latest else None
     )

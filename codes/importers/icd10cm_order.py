@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codes.importers.base import ImportFailure, SourceFile
 from codes.importers.icd10cm_text import decoded_lines
@@ -19,8 +19,7 @@ CODE = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
 LINE = re.compile(r"^\d{5} [A-Z0-9]{3,7} *[ ][01] ")
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRow:
+class OrderRow(NamedTuple):  # a tuple: 95,000 of them are made per file
     line: int
     order: int
     code: str

@@ -73,6 +73,11 @@ def _section_of(tabular: icd10cm_tabular.Tabular | None, code: str) -> str:
 
 def entries_from_order(source: SourceFile, tabular: icd10cm_tabular.Tabular | None) -> list[catalog_load.CodeEntry]:
     """Return the codes of an order file, with notes from the tabular list when given."""
+    if tabular is None:
+        return [
+            catalog_load.CodeEntry(row.code, row.short_description, row.long_description, row.billable)
+            for row in icd10cm_order.parse(source)
+        ]
     entries = []
     for row in icd10cm_order.parse(source):
         entries.append(

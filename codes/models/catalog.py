@@ -168,6 +168,18 @@ class Code(models.Model):
         return self.long_description or self.short_description
 
 
+class SearchWord(models.Model):
+    """A word of the catalog's search text: misspelt query words are matched against these (pg_trgm, codes/search.py)."""
+
+    word = models.CharField(max_length=40, primary_key=True)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
 class CodeVersionQuerySet(models.QuerySet):
     def effective_on(self, day: datetime.date) -> CodeVersionQuerySet:
         """Keep versions in force on `day`: effective_from <= day and effective_to null or >= day."""

@@ -9,7 +9,7 @@ import pytest
 from codes import catalog, search
 from codes.importers import hcpcs_anweb, registry
 from codes.importers.base import ImportFailure, SourceFile
-from codes.models import Code, CodeVersion, Release
+from codes.models import Code, CodeVersion, Release, SearchWord
 
 DATA = Path(__file__).resolve().parent / "data" / "catalog"
 ANWEB = DATA / "HCPC2022_JAN_ANWEB_v2.txt"
@@ -154,7 +154,10 @@ def test_reimporting_the_same_files_changes_nothing(tmp_path):
         CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk")
     )
     codes_before = list(Code.objects.values().order_by("pk"))
+    vocabulary = sorted(SearchWord.objects.values_list("word", flat=True))
+    assert {"central", "chronic", "pain", "syndrome"} <= set(vocabulary) and "g89" not in vocabulary
     (again,) = registry.run_import(files)
+    assert sorted(SearchWord.objects.values_list("word", flat=True)) == vocabulary
     assert again.counts["versions written"] == 0
     assert (
         list(CodeVersion.objects.values_list("pk", "short_description", "long_description", "billable", "notes").order_by("pk"))
@@ -167,7 +170,7 @@ def test_reimporting_the_same_files_changes_nothing(tmp_path):
 def test_dry_run_reports_but_writes_nothing(tmp_path):
     (result,) = registry.run_import([order_file(tmp_path)], dry_run=True)
     assert result.dry_run and result.counts["added"] == 4
-    assert not Code.objects.exists() and not Release.objects.exists()
+    assert not Code.objects.exists() and not Release.objects.exists() and not SearchWord.objects.exists()
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from codes import catalog, search
 from codes.importers import hcpcs_descriptors, registry
 from codes.importers.base import SourceFile
-from codes.models import Code, CodeVersion, Release
+from codes.models import Code, CodeVersion, Release, SearchWord
 
 pytestmark = [pytest.mark.cms_data, pytest.mark.django_db]
 
@@ -187,6 +187,30 @@ def test_words_find_the_expected_code_first(loaded, query, expected):
 def test_words_find_cpt_and_hcpcs_codes_through_their_abbreviations(loaded, query, expected):
     found = [c.display for c in search.search(query, limit=20)]
     assert expected <= set(found), found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="fuzzy matching needs pg_trgm (SQLite matches words as typed)")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cathter breakdwn", "T85.610"),  # "catheter breakdown": both words misspelt
+        ("chronik pain syndrom", "G89.4"),
+        ("intrathecl cathter", "62350"),  # a word found only through the CPT synonyms
+        ("postherpetc neuralgia", "B02.22"),
+    ],
+)
+def test_misspelt_words_are_replaced_by_their_closest_vocabulary_words(loaded, query, expected):
+    assert "catheter" in search.corrections(["cathter"])[0]
+    found = search.search(query, limit=10)
+    assert found and all(c.match == "similar" for c in found)
+    assert expected in [c.display for c in found], [c.display for c in found]
+
+
+def test_vocabulary_holds_each_word_of_the_search_text_once(loaded):
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"catheter", "intrathecal", "breakdown", "postherpetic"} <= words
+    assert not {w for w in words if len(w) < 3 or any(ch.isdigit() for ch in w) or w != w.lower()}
+    assert search.corrections(["2", "of"]) == [["2"], ["of"]]  # numbers and short words stand for themselves
 
 
 def test_search_filters_by_system_billable_and_date(loaded):
