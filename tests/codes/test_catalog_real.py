@@ -264,3 +264,11 @@ def test_lookup_page_and_htmx_fragment(loaded, client):
     assert page.count('href="/codes/cpt/6232') == 6 and "<h1>Code lookup</h1>" in page
     fragment = client.get("/lookup/", {"q": "g8929"}, HTTP_HX_REQUEST="true").content.decode()
     assert "<h1>" not in fragment and 'href="/codes/icd10cm/G8929/"' in fragment
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="fuzzy matching needs pg_trgm (SQLite matches words as typed)")
+def test_lookup_page_says_when_it_shows_close_spellings(loaded, client):
+    fragment = client.get("/lookup/", {"q": "cathter breakdwn"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "closest spellings" in fragment and 'href="/codes/icd10cm/T85610A/"' in fragment
+    exact = client.get("/lookup/", {"q": "catheter breakdown"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "closest spellings" not in exact and 'href="/codes/icd10cm/T85610A/"' in exact
