@@ -24,10 +24,12 @@ from codes import catalog
 from codes.models.catalog import Code, CodeVersion, normalize_code
 
 MAX_LIMIT = 500
-CORRECTIONS_PER_WORD = 3  # vocabulary words a misspelt query word may stand for (pg_trgm similarity >= 0.3)
+CANDIDATES_PER_WORD = 20  # vocabulary words most similar to a misspelt one (pg_trgm similarity >= 0.3) ...
+CORRECTIONS_PER_WORD = 5  # ... of which the fewest edits away may stand for it
+MAX_CORRECTED_WORDS = 8  # longer queries are not spell-corrected
 WORD = re.compile(r"[\w']+", re.UNICODE)
 # The vocabulary's words: letters only, three or more (shorter words and numbers are matched as typed).
-VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,40}")
+VOCABULARY_WORD = re.compile(r"\b[^\W\d_]{3,40}\b")
 # The GIN indexes of the search: full-text on codes_code (migration 0004) and trigrams on the vocabulary
 # (migration 0010). The catalog loader merges their pending lists after a load.
 GIN_INDEXES = ["codes_code_search_fts", "codes_searchword_trgm"]
@@ -69,18 +71,21 @@ def _code_search(token: str, codes: QuerySet, limit: int) -> list[Code]:
 
 
 def _words(query: str) -> list[str]:
-    words = [w.lower() for w in WORD.findall(query)]
+    words = list(dict.fromkeys(w.lower() for w in WORD.findall(query)))  # each word once, in order
     meaningful = [w for w in words if w not in STOP_WORDS]
     return meaningful or words
 
 
-def _tsquery(groups: list[list[str]]) -> str:
-    """Return a prefix tsquery, all groups and any word of each ("(chron:*) & (pain:* | paint:*)"), stripped of tsquery syntax."""
+def _tsquery(groups: list[list[str]], whole: frozenset[str] = frozenset()) -> str:
+    """Return a tsquery, all groups and any word of each ("(chron:*) & (pain:* | paint:*)"), stripped of tsquery syntax.
+
+    Words match as prefixes (partial words as typed), except those in `whole`: corrections are whole words.
+    """
     terms = []
     for group in groups:
-        cleaned = [word for word in (re.sub(r"[^\w]", "", word) for word in group) if word]
-        if cleaned:
-            terms.append("(" + " | ".join(f"{word}:*" for word in cleaned) + ")")
+        cleaned = [(re.sub(r"[^\w]", "", word), word in whole) for word in group]
+        if any(word for word, _ in cleaned):
+            terms.append("(" + " | ".join(word if exact else f"{word}:*" for word, exact in cleaned if word) + ")")
     return " & ".join(terms)
 
 
@@ -91,7 +96,7 @@ def _any_word(field: str, group: list[str]) -> Q:
     return found
 
 
-def _matching(codes: QuerySet, groups: list[list[str]], phrase: str) -> QuerySet:
+def _matching(codes: QuerySet, groups: list[list[str]], phrase: str, whole: frozenset[str] = frozenset()) -> QuerySet:
     """Codes with a word of every group in their search text, ranked: phrase, all in short descriptor, all in text."""
     in_text = Q()
     in_short = Q()
@@ -102,7 +107,7 @@ def _matching(codes: QuerySet, groups: list[list[str]], phrase: str) -> QuerySet
     if connection.vendor == "postgresql":
         # The full-text index answers the match (words as prefixes, stemmed); the LIKE tests only rank.
         fts = RawSQL(
-            "to_tsvector('english'::regconfig, search_text) @@ to_tsquery('english'::regconfig, %s)", (_tsquery(groups),)
+            "to_tsvector('english'::regconfig, search_text) @@ to_tsquery('english'::regconfig, %s)", (_tsquery(groups, whole),)
         )
         matches = Q(fts_match=True)
         codes = codes.alias(fts_match=fts)
@@ -118,15 +123,29 @@ def _matching(codes: QuerySet, groups: list[list[str]], phrase: str) -> QuerySet
     )
 
 
-def corrections(words: list[str]) -> list[list[str]]:
-    """Return, for each word, the closest words of the catalog's vocabulary (PostgreSQL trigram index; one query).
+def edit_distance(a: str, b: str) -> int:
+    """Return the optimal-string-alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    previous, current = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return current[-1]
 
-    The vocabulary (SearchWord) holds every word of the search text, so a correctly spelt word comes back as
-    itself and a misspelt one ("cathter") as the words it is closest to ("catheter"); numbers and words of
-    one or two letters stand for themselves.
+
+def corrections(words: list[str]) -> list[list[str]]:
+    """Return, for each word, itself if the catalog's vocabulary has it, else its closest vocabulary words (one query).
+
+    The vocabulary (SearchWord) holds every word of the search text. The trigram index proposes the words most
+    similar to a misspelt one; of those, the fewest edits away win (at most two, three for long words), so
+    "cathter" becomes "catheter" and "hart" "heart", "hard" or "harm". A word with none comes back empty;
+    numbers and words of one or two letters stand for themselves.
     """
-    looked_up = [word for word in words if VOCABULARY_WORD.fullmatch(word)]
-    close: dict[str, list[str]] = {word: [] for word in looked_up}
+    looked_up = list(dict.fromkeys(word for word in words if VOCABULARY_WORD.fullmatch(word)))
+    candidates: dict[str, list[str]] = {word: [] for word in looked_up}
     if looked_up:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -134,11 +153,20 @@ def corrections(words: list[str]) -> list[list[str]]:
                 "  SELECT v.word FROM codes_searchword AS v WHERE v.word %% q.word"
                 "  ORDER BY similarity(v.word, q.word) DESC, v.word LIMIT %s"
                 ") AS s",
-                [looked_up, CORRECTIONS_PER_WORD],
+                [looked_up, CANDIDATES_PER_WORD],
             )
             for asked, word in cursor.fetchall():
-                close[asked].append(word)
-    return [close.get(word, [word]) for word in words]
+                candidates[asked].append(word)  # most similar first
+    found = []
+    for word in words:
+        if word not in candidates or word in candidates[word]:
+            found.append([word])
+            continue
+        allowed = 3 if len(word) > 8 else 2
+        distances = {candidate: edit_distance(word, candidate) for candidate in candidates[word]}
+        fewest = min(distances.values(), default=allowed + 1)
+        found.append([c for c in candidates[word] if distances[c] == fewest <= allowed][:CORRECTIONS_PER_WORD])
+    return found
 
 
 def vocabulary(texts) -> set[str]:
@@ -148,17 +176,18 @@ def vocabulary(texts) -> set[str]:
     return set(VOCABULARY_WORD.findall(" ".join(tokens)))
 
 
-def _word_search(query: str, codes: QuerySet, limit: int) -> list[Code]:
+def _word_search(query: str, codes: QuerySet, limit: int, *, correct: bool = True) -> list[Code]:
     words = _words(query)
     if not words:
         return []
     phrase = " ".join(WORD.findall(query))
     found = _tag(_matching(codes, [[w] for w in words], phrase).order_by("rank", "text_length", "code")[:limit], MATCH_WORDS)
-    if not found and connection.vendor == "postgresql":
+    if not found and correct and connection.vendor == "postgresql" and len(words) <= MAX_CORRECTED_WORDS:
         # Misspelt words: each stands for its closest words in the vocabulary (pg_trgm), then the same search.
         groups = corrections(words)
-        if all(groups):
-            similar = _matching(codes, groups, phrase).order_by("rank", "text_length", "code")
+        if all(groups) and groups != [[w] for w in words]:
+            fixed = frozenset(w for group, asked in zip(groups, words, strict=True) if group != [asked] for w in group)
+            similar = _matching(codes, groups, phrase, fixed).order_by("rank", "text_length", "code")
             found = _tag(similar[:limit], MATCH_SIMILAR)
     return found
 
@@ -171,7 +200,7 @@ def search(
     valid_on: datetime.date | None = None,
     limit: int = 50,
 ) -> list[Code]:
-    """Return up to `limit` codes for a query, best first; each carries `.match` (exact/prefix/range/words).
+    """Return up to `limit` codes for a query, best first; each carries `.match` (exact/prefix/range/words/similar).
 
     `billable` and `valid_on` filter: with a date, billable means billable in the release in force that day,
     and each code's `billable` is reported as of that day.
@@ -189,9 +218,11 @@ def search(
             ranged = ranged.filter(system=catalog.range_system(query, low, high))
         inside = [c for c in ranged.order_by("code", "system") if catalog.in_bounds(c.code, low, high)]
         return _tag(inside[:limit], MATCH_RANGE)
-    if catalog.is_code_like(query):
+    code_like = catalog.is_code_like(query)
+    if code_like:
         # A dot is how ICD-10-CM codes are written: "G89.2" must not list the HCPCS codes G8923, G8924.
         found = _code_search(normalize_code(query), codes.filter(system="icd10cm") if "." in query else codes, limit)
         if found:
             return found
-    return _word_search(query, codes, limit)
+    # Spelling correction is for words; a query that looked like a code has had its query already (<= 3 in all).
+    return _word_search(query, codes, limit, correct=not code_like)

@@ -7,7 +7,8 @@ and 62362, so the search text of these codes adds the spelled-out words of each 
 terms an index would list for a few phrases. Nothing here is shown to users: it only feeds word search
 (`search_text`), and ICD-10-CM, whose long descriptors are complete, does not use it.
 
-Only abbreviations that mean one thing in CMS short descriptors are listed ("anal" is both analysis and
+Only abbreviations that mean one thing in CMS short descriptors are listed ("drg" is dressing, drainage
+or during; "dev" device or development; "fx" fracture, function or fixed; "anal" both analysis and
 the anus, so it is expanded only before the spinal-pump words that make it an analysis; "inf" is infusion,
 inferior or infection, so only "sp inf pmp" reads as a spinal pump).
 """
@@ -18,7 +19,6 @@ import re
 
 # Abbreviation (lower case, as a whole word) -> the words it stands for.
 ABBREVIATIONS = {
-    "abd": "abdominal",
     "addl": "additional",
     "admn": "administration",
     "anes": "anesthesia",
@@ -27,18 +27,15 @@ ABBREVIATIONS = {
     "alys": "analysis",
     "arthrd": "arthrodesis",
     "bx": "biopsy",
-    "cath": "catheter",
+    "cath": "catheter catheterization",
     "cathet": "catheter",
     "caths": "catheters",
     "crv": "cervical",
     "cntrst": "contrast",
-    "dev": "device",
-    "drg": "drug",
     "dx": "diagnostic diagnosis",
     "epid": "epidural",
     "eval": "evaluation",
     "exc": "excision",
-    "fx": "fracture",
     "grft": "graft",
     "img": "imaging",
     "impl": "implantable implant",
@@ -49,7 +46,6 @@ ABBREVIATIONS = {
     "intrath": "intrathecal",
     "ithc": "intrathecal",
     "lmbr": "lumbar",
-    "maint": "maintenance",
     "mgmt": "management",
     "mntr": "monitoring",
     "ndl": "needle",
@@ -59,7 +55,6 @@ ABBREVIATIONS = {
     "pf": "preservative free",
     "pmp": "pump",
     "prgrmg": "programming",
-    "proc": "procedure",
     "refil": "refill",
     "reprg": "reprogramming",
     "reprog": "reprogramming",
@@ -67,7 +62,7 @@ ABBREVIATIONS = {
     "rmvl": "removal",
     "rpr": "repair",
     "stim": "stimulator stimulation",
-    "surg": "surgery",
+    "surg": "surgery surgical",
     "thrc": "thoracic",
     "ther": "therapeutic therapy",
     "thxpy": "therapy",
@@ -84,7 +79,7 @@ PHRASES = [
     (re.compile(r"\bimpl\w* pump cath"), "intraspinal intrathecal epidural"),
     (re.compile(r"\ban(?:a)?l\b(?= (?:sp|spine|spinal)\b)"), "analysis"),
 ]
-WORD = re.compile(r"[a-z]+")
+WORD = re.compile(r"[a-z0-9]+")  # "pmp22" (a gene) is one token, not the abbreviation "pmp"
 
 
 def expand(text: str) -> str:
@@ -110,4 +105,5 @@ def search_text(system: str, short: str, long: str, inclusion_terms: list[str] =
     parts += inclusion_terms
     if system != "icd10cm":
         parts.append(expand(f"{short} {long}"))
-    return " | ".join(p for p in parts if p)
+    # PostgreSQL's text search parser reads "Revise/replace" and "lmbr/sac" as one file-path token: split them.
+    return " | ".join(p for p in parts if p).replace("/", " ")

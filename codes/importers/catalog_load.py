@@ -498,3 +498,26 @@ def _refresh_validity(system: str, codes: list[str] | None) -> None:
         if (first_effective, last_effective) != (first, last):
             changed.append((pk, first, last))
     bulk_change(Code, ["first_effective", "last_effective"], changed)
+
+
+def rebuild_search_text() -> int:
+    """Recompute every code's search text from its latest version, as an import writes it; return how many changed.
+
+    For after a change to the synonym table (codes/synonyms.py) or to how search text is made: codes keep the
+    text of the import that wrote them until then. Words new to the vocabulary are added.
+    """
+    latest = CodeVersion.objects.filter(code=models.OuterRef("pk")).order_by("-effective_from").values("notes")[:1]
+    rows = Code.objects.annotate(latest_notes=models.Subquery(latest, output_field=models.JSONField())).values_list(
+        "pk", "system", "short_description", "long_description", "search_text", "latest_notes"
+    )
+    changed = []
+    for pk, system, short, long, old, notes in rows.iterator(chunk_size=BATCH):
+        inclusion = [note["text"] for note in (notes or {}).get("inclusion_terms", [])]
+        text = synonyms.search_text(system, short, long, inclusion)
+        if text != old:
+            changed.append((pk, text))
+    bulk_change(Code, ["search_text"], changed)
+    _add_to_vocabulary(text for _, text in changed)
+    if connection.vendor == "postgresql" and changed:
+        _flush_pending_search_entries()
+    return len(changed)

@@ -1,7 +1,8 @@
 """Rewrite the search text of CPT and HCPCS codes already loaded so it carries the spelled-out abbreviations.
 
-New imports write it themselves (codes.synonyms); this brings codes loaded before up to date. Running it
-again (or after the table grows) gives the same text, so it is safe to re-run by hand.
+New imports write it themselves (codes.synonyms); this brings codes loaded before up to date. It uses the
+synonym table as it is when it runs, on purpose; later changes to the table are applied with
+`manage.py rebuild_search_text`.
 """
 
 from django.db import migrations
@@ -18,6 +19,9 @@ def rewrite_search_text(apps, schema_editor):
             code.search_text = text
             changed.append(code)
     Code.objects.bulk_update(changed, ["search_text"], batch_size=2000)
+    if schema_editor.connection.vendor == "postgresql" and changed:
+        # Merge the full-text index's pending list now, not when autovacuum comes (searches scan it linearly).
+        schema_editor.execute("SELECT gin_clean_pending_list('codes_code_search_fts'::regclass)")
 
 
 class Migration(migrations.Migration):

@@ -7,10 +7,13 @@ word by its closest vocabulary words before the full-text search (codes/search.p
 from the codes already loaded; imports keep it up to date.
 """
 
+import re
+
 from django.db import migrations, models
 
-from codes.search import vocabulary
-
+# The vocabulary's words as codes/search.py defines them when this migration was written (copied, so that
+# later changes there do not change what this migration does).
+VOCABULARY_WORD = re.compile(r"\b[^\W\d_]{3,40}\b")
 WORD_INDEX = "CREATE INDEX IF NOT EXISTS codes_searchword_trgm ON codes_searchword USING gin (word gin_trgm_ops)"
 SHORT_TRGM = "CREATE INDEX IF NOT EXISTS codes_code_short_trgm ON codes_code USING gin (short_description gin_trgm_ops)"
 
@@ -18,7 +21,10 @@ SHORT_TRGM = "CREATE INDEX IF NOT EXISTS codes_code_short_trgm ON codes_code USI
 def fill_vocabulary(apps, schema_editor):
     Code = apps.get_model("codes", "Code")
     SearchWord = apps.get_model("codes", "SearchWord")
-    words = vocabulary(Code.objects.values_list("search_text", flat=True).iterator(chunk_size=5000))
+    tokens = set()
+    for text in Code.objects.values_list("search_text", flat=True).iterator(chunk_size=5000):
+        tokens.update(text.lower().replace("/", " ").split())
+    words = set(VOCABULARY_WORD.findall(" ".join(tokens)))
     SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(words)], batch_size=5000, ignore_conflicts=True)
 
 
@@ -43,6 +49,7 @@ class Migration(migrations.Migration):
             fields=[("word", models.CharField(max_length=40, primary_key=True, serialize=False))],
             options={"ordering": ["word"]},
         ),
-        migrations.RunPython(swap_trigram_index, restore_trigram_index),
+        # Filled before its index is built: rows added to a GIN index wait in a pending list searches scan.
         migrations.RunPython(fill_vocabulary, migrations.RunPython.noop),
+        migrations.RunPython(swap_trigram_index, restore_trigram_index),
     ]

@@ -2,9 +2,13 @@
 
 import datetime
 import importlib
+from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 
 from codes import catalog, search
 from codes.importers import hcpcs_anweb, registry
@@ -331,9 +335,49 @@ def test_migration_spells_out_abbreviations_of_codes_loaded_before_it():
     icd = Code.objects.create(
         system="icd10cm", code="G8929", short_description="Oth chronic pain", search_text="Other chronic pain"
     )
-    migration.rewrite_search_text(apps, None)
+    # What RunPython hands the function: the app registry and a schema editor (only its connection and execute()).
+    editor = SimpleNamespace(connection=connection, execute=lambda sql: connection.cursor().execute(sql))
+    migration.rewrite_search_text(apps, editor)
     cpt.refresh_from_db()
     icd.refresh_from_db()
-    assert cpt.search_text == "Implant spinal canal cath | catheter intrathecal epidural"
+    assert cpt.search_text == "Implant spinal canal cath | catheter catheterization intrathecal epidural"
     assert icd.search_text == "Other chronic pain"
     assert [c.display for c in search.search("intrathecal catheter")] == ["62350"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the first load drops and rebuilds PostgreSQL indexes")
+def test_first_load_rebuilds_exactly_the_indexes_it_dropped(tmp_path):
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('codes_code', 'codes_codeversion') ORDER BY 1"
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    assert {"codes_code_search_fts", "codes_code_code_pattern", "unique_code"} <= {name for name, _ in before}
+    (result,) = registry.run_import([order_file(tmp_path)])
+    assert result.counts["added"] == 4 and indexes() == before
+
+
+@pytest.mark.django_db
+def test_rebuild_search_text_command_rewrites_stale_text_and_adds_its_words():
+    """After a change to codes/synonyms.py, `manage.py rebuild_search_text` brings codes loaded before up to date."""
+    short = "Implant spinal canal cath"
+    Code.objects.create(system="cpt", code="62350", short_description=short, long_description=short, search_text=short)
+    Code.objects.create(
+        system="icd10cm",
+        code="G8929",
+        short_description="Oth chronic pain",
+        long_description="Other chronic pain",
+        search_text="Other chronic pain",
+    )
+    out = StringIO()
+    call_command("rebuild_search_text", stdout=out)
+    assert "Search text rewritten for 2 codes." in out.getvalue()
+    assert Code.objects.get(code="62350").search_text == f"{short} | catheter catheterization intrathecal epidural"
+    assert Code.objects.get(code="G8929").search_text == "Other chronic pain | Oth chronic pain"
+    assert {"intrathecal", "catheterization", "chronic"} <= set(SearchWord.objects.values_list("word", flat=True))
+    call_command("rebuild_search_text", stdout=out)
+    assert out.getvalue().endswith("Search text rewritten for 0 codes.\n")

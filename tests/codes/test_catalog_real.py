@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from codes import catalog, search
-from codes.importers import hcpcs_descriptors, registry
+from codes.importers import catalog_load, hcpcs_descriptors, registry
 from codes.importers.base import SourceFile
 from codes.models import Code, CodeVersion, Release, SearchWord
 
@@ -197,6 +197,7 @@ def test_words_find_cpt_and_hcpcs_codes_through_their_abbreviations(loaded, quer
         ("chronik pain syndrom", "G89.4"),
         ("intrathecl cathter", "62350"),  # a word found only through the CPT synonyms
         ("postherpetc neuralgia", "B02.22"),
+        ("hart failure", "I50"),  # "hart" is one edit from heart, hard, harm: all are tried
     ],
 )
 def test_misspelt_words_are_replaced_by_their_closest_vocabulary_words(loaded, query, expected):
@@ -204,6 +205,21 @@ def test_misspelt_words_are_replaced_by_their_closest_vocabulary_words(loaded, q
     found = search.search(query, limit=10)
     assert found and all(c.match == "similar" for c in found)
     assert expected in [c.display for c in found], [c.display for c in found]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="fuzzy matching needs pg_trgm (SQLite matches words as typed)")
+def test_spelling_correction_keeps_to_three_queries_and_leaves_correct_words_alone(loaded, django_assert_max_num_queries):
+    for query in ("cathter breakdwn", "cathtr " * 30, "X9.pain", "G8999 12345"):
+        with django_assert_max_num_queries(3):
+            search.search(query)
+    assert search.corrections(["catheter", "cathter", "cathter"]) == [["catheter"], ["catheter"], ["catheter"]]
+    assert search.search("morphine", system="cpt") == []  # spelt right, just not a CPT word: nothing "similar"
+    assert [c.display for c in search.search("knee replace")][:2] == ["27486", "27487"]  # "Revise/replace knee joint"
+
+
+def test_search_text_is_what_a_rebuild_would_write(loaded):
+    """Imports and `manage.py rebuild_search_text` make the same text: a rebuild right after the loads changes nothing."""
+    assert catalog_load.rebuild_search_text() == 0
 
 
 def test_vocabulary_holds_each_word_of_the_search_text_once(loaded):

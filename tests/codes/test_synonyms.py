@@ -29,11 +29,13 @@ def test_abbreviations_and_phrases_are_spelled_out(short, words):
         "Us exam spinal canal",  # an ultrasound, not intrathecal
         "Anal fistula repair",  # the anus, not an analysis
         "Acute care urinary tract inf",
+        "Hydrogel drg",  # dressing (elsewhere drainage, during): not "drug"
+        "Pmp22 gene dup/delet",  # a gene, not a pump
     ],
 )
 def test_ambiguous_abbreviations_are_left_alone(short):
     expanded = set(synonyms.expand(short).split())
-    assert not expanded & {"intrathecal", "analysis", "infusion"}
+    assert not expanded & {"intrathecal", "analysis", "infusion", "drug", "pump"}
 
 
 def test_words_already_spelled_out_are_not_repeated():
@@ -43,6 +45,12 @@ def test_words_already_spelled_out_are_not_repeated():
 
 def test_search_text_adds_synonyms_for_cpt_and_hcpcs_only():
     cpt = synonyms.search_text("cpt", "Implant spinal canal cath", "Implant spinal canal cath")
-    assert cpt == "Implant spinal canal cath | catheter intrathecal epidural"
+    assert cpt == "Implant spinal canal cath | catheter catheterization intrathecal epidural"
     icd = synonyms.search_text("icd10cm", "Oth chronic pain", "Other chronic pain", ["Chronic pain NOS"])
     assert icd == "Other chronic pain | Oth chronic pain | Chronic pain NOS"
+
+
+def test_search_text_splits_words_joined_by_a_slash():
+    """PostgreSQL's parser reads "Revise/replace" as one file-path token, so "knee replace" would not find 27486."""
+    assert synonyms.search_text("cpt", "Revise/replace knee joint", "Revise/replace knee joint") == "Revise replace knee joint"
+    assert synonyms.search_text("icd10cm", "", "Pain in arm and/or leg") == "Pain in arm and or leg"
