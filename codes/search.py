@@ -7,7 +7,7 @@ word match is PostgreSQL full-text search over the indexed search text (each wor
 "catheters" finds "catheter"); a query nothing matches is tried again with each word replaced by its closest
 words in the catalog's vocabulary (pg_trgm similarity over SearchWord, the spelling-suggestion method of the
 PostgreSQL pg_trgm documentation), so "cathter breakdwn" finds "catheter breakdown" (indexes: GIN_INDEXES
-below). SQLite matches each word as a substring instead, without stemming or fuzzy matching.
+below). SQLite matches each word as the start of a word instead, without stemming or fuzzy matching.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ MAX_LIMIT = 500
 CANDIDATES_PER_WORD = 20  # vocabulary words most similar to a misspelt one (pg_trgm similarity >= 0.3) ...
 CORRECTIONS_PER_WORD = 5  # ... of which the fewest edits away may stand for it
 MAX_CORRECTED_WORDS = 8  # longer queries are not spell-corrected
+MIN_CORRECTED_LENGTH = 4  # nor words of three letters: mostly acronyms ("rsd"), their near neighbours unrelated ones
 WORD = re.compile(r"[\w']+", re.UNICODE)
 # The vocabulary's words: letters only, three or more (shorter words and numbers are matched as typed).
 VOCABULARY_WORD = re.compile(r"\b[^\W\d_]{3,40}\b")
 # The GIN indexes of the search: full-text on codes_code (migration 0004) and trigrams on the vocabulary
 # (migration 0010). The catalog loader merges their pending lists after a load.
 GIN_INDEXES = ["codes_code_search_fts", "codes_searchword_trgm"]
+# What comes before a word inside descriptors ("Zoster [herpes zoster]", "(CRPS I)", "non-pressure", "Revise/replace").
+WORD_STARTS = (" ", "(", "[", "-", "/")
 # Words too common in descriptors to narrow a search on their own.
 STOP_WORDS = {"of", "and", "or", "the", "with", "without", "in", "for", "to", "a", "an", "by", "on"}
 
@@ -90,9 +93,12 @@ def _tsquery(groups: list[list[str]], whole: frozenset[str] = frozenset()) -> st
 
 
 def _any_word(field: str, group: list[str]) -> Q:
+    """Match a field with a word starting with any word of the group (as the full-text prefix query does)."""
     found = Q()
     for word in group:
-        found |= Q(**{f"{field}__icontains": word})
+        found |= Q(**{f"{field}__istartswith": word})
+        for before in WORD_STARTS:
+            found |= Q(**{f"{field}__icontains": before + word})
     return found
 
 
@@ -142,9 +148,11 @@ def corrections(words: list[str]) -> list[list[str]]:
     The vocabulary (SearchWord) holds every word of the search text. The trigram index proposes the words most
     similar to a misspelt one; of those, the fewest edits away win (at most two, three for long words), so
     "cathter" becomes "catheter" and "hart" "heart", "hard" or "harm". A word with none comes back empty;
-    numbers and words of one or two letters stand for themselves.
+    numbers and words of three letters or fewer stand for themselves.
     """
-    looked_up = list(dict.fromkeys(word for word in words if VOCABULARY_WORD.fullmatch(word)))
+    looked_up = list(
+        dict.fromkeys(word for word in words if len(word) >= MIN_CORRECTED_LENGTH and VOCABULARY_WORD.fullmatch(word))
+    )
     candidates: dict[str, list[str]] = {word: [] for word in looked_up}
     if looked_up:
         with connection.cursor() as cursor:

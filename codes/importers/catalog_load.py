@@ -42,10 +42,10 @@ class CodeEntry:
     notes: dict = field(default_factory=dict)
     seventh_characters: dict = field(default_factory=dict)
     section: str = ""
-    inclusion_terms: list[str] = field(default_factory=list)
+    index_terms: list[str] = field(default_factory=list)  # terms of its notes that name it (synonyms.index_terms)
 
     def search_text(self, system: str) -> str:
-        return synonyms.search_text(system, self.short_description, self.long_description, self.inclusion_terms)
+        return synonyms.search_text(system, self.short_description, self.long_description, self.index_terms, code=self.code)
 
 
 @dataclass
@@ -283,7 +283,7 @@ def load_release(
         rank = SOURCE_RANK.get(spec.source, 0)
         by_code, source_for = {}, {}
         for code, (_, short, long, billable, notes, seventh, source) in existing_versions.items():
-            by_code[code] = CodeEntry(code, short, long, billable, notes, seventh)
+            by_code[code] = CodeEntry(code, short, long, billable, notes, seventh, index_terms=synonyms.index_terms(notes))
             source_for[code] = source
         for entry in entries:
             if entry.code not in source_for or SOURCE_RANK.get(source_for[entry.code], 0) <= rank:
@@ -508,12 +508,11 @@ def rebuild_search_text() -> int:
     """
     latest = CodeVersion.objects.filter(code=models.OuterRef("pk")).order_by("-effective_from").values("notes")[:1]
     rows = Code.objects.annotate(latest_notes=models.Subquery(latest, output_field=models.JSONField())).values_list(
-        "pk", "system", "short_description", "long_description", "search_text", "latest_notes"
+        "pk", "system", "code", "short_description", "long_description", "search_text", "latest_notes"
     )
     changed = []
-    for pk, system, short, long, old, notes in rows.iterator(chunk_size=BATCH):
-        inclusion = [note["text"] for note in (notes or {}).get("inclusion_terms", [])]
-        text = synonyms.search_text(system, short, long, inclusion)
+    for pk, system, code, short, long, old, notes in rows.iterator(chunk_size=BATCH):
+        text = synonyms.search_text(system, short, long, synonyms.index_terms(notes), code=code)
         if text != old:
             changed.append((pk, text))
     bulk_change(Code, ["search_text"], changed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from codes import synonyms
 from codes.importers import catalog_load, icd10cm_codes, icd10cm_order, icd10cm_tabular
 from codes.importers.base import ImportFailure, ImportResult, Progress, SourceFile, no_progress
 from codes.models.catalog import CodeSystem
@@ -60,10 +61,9 @@ def spec_for(year: int, month: int | None) -> catalog_load.ReleaseSpec:
 
 def _entry_notes(tabular: icd10cm_tabular.Tabular | None, code: str) -> dict:
     if tabular is None or code not in tabular.codes:
-        return {"notes": {}, "seventh_characters": {}, "inclusion_terms": []}
+        return {"notes": {}, "seventh_characters": {}, "index_terms": []}
     node = tabular.codes[code]
-    inclusion = [note["text"] for note in node.notes.get("inclusion_terms", [])]
-    return {"notes": node.notes, "seventh_characters": node.seventh, "inclusion_terms": inclusion}
+    return {"notes": node.notes, "seventh_characters": node.seventh, "index_terms": synonyms.index_terms(node.notes)}
 
 
 def _section_of(tabular: icd10cm_tabular.Tabular | None, code: str) -> str:

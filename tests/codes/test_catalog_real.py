@@ -189,6 +189,33 @@ def test_words_find_cpt_and_hcpcs_codes_through_their_abbreviations(loaded, quer
     assert expected <= set(found), found
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("shingles", "B02"),  # an "Includes" note of B02 Zoster [herpes zoster]
+        ("moniliasis", "B37"),  # likewise of B37 Candidiasis
+        ("rsd", "G90.5"),  # reflex sympathetic dystrophy
+        ("failed back surgery syndrome", "M96.1"),
+    ],
+)
+def test_words_find_icd10cm_codes_through_their_index_terms(loaded, query, expected):
+    found = search.search(query)
+    assert found[0].display == expected and found[0].match == "words", [c.display for c in found]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("spinal catheter malfunction", {"T85.610A", "T85.610D", "T85.610S"}),  # "Breakdown (mechanical) of ..."
+        ("spinal catheter migration", {"T85.620A"}),  # "Displacement of cranial or spinal infusion catheter"
+        ("catheter dye study", {"61070", "75809"}),  # the guide's name for the shuntogram and the reservoir puncture
+    ],
+)
+def test_words_find_the_therapys_device_complications_and_dye_study(loaded, query, expected):
+    found = [c.display for c in search.search(query, limit=50)]
+    assert expected <= set(found), found
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="fuzzy matching needs pg_trgm (SQLite matches words as typed)")
 @pytest.mark.parametrize(
     ("query", "expected"),
@@ -226,7 +253,8 @@ def test_vocabulary_holds_each_word_of_the_search_text_once(loaded):
     words = set(SearchWord.objects.values_list("word", flat=True))
     assert {"catheter", "intrathecal", "breakdown", "postherpetic"} <= words
     assert not {w for w in words if len(w) < 3 or any(ch.isdigit() for ch in w) or w != w.lower()}
-    assert search.corrections(["2", "of"]) == [["2"], ["of"]]  # numbers and short words stand for themselves
+    # numbers and short words (acronyms) stand for themselves
+    assert search.corrections(["2", "of", "rsx"]) == [["2"], ["of"], ["rsx"]]
 
 
 def test_search_filters_by_system_billable_and_date(loaded):

@@ -54,3 +54,27 @@ def test_search_text_splits_words_joined_by_a_slash():
     """PostgreSQL's parser reads "Revise/replace" as one file-path token, so "knee replace" would not find 27486."""
     assert synonyms.search_text("cpt", "Revise/replace knee joint", "Revise/replace knee joint") == "Revise replace knee joint"
     assert synonyms.search_text("icd10cm", "", "Pain in arm and/or leg") == "Pain in arm and or leg"
+
+
+def test_index_terms_are_inclusion_terms_and_includes_notes_that_name_the_code():
+    notes = {
+        "inclusion_terms": [{"text": "Reflex sympathetic dystrophy", "cited": []}],
+        "includes": [
+            {"text": "shingles", "cited": []},
+            {"text": "conditions classifiable to both I05.0 and I05.2-I05.9", "cited": [["I050", "I050"]]},
+        ],
+        "excludes1": [{"text": "causalgia of lower limb (G57.7-)", "cited": [["G577", "G577"]]}],
+    }
+    assert synonyms.index_terms(notes) == ["Reflex sympathetic dystrophy", "shingles"]
+    assert synonyms.index_terms(None) == [] == synonyms.index_terms({})
+
+
+def test_icd10cm_search_text_adds_index_terms_of_the_therapy():
+    assert synonyms.search_text("icd10cm", "", "Postlaminectomy syndrome, NEC", code="M961").endswith(
+        "| failed back surgery syndrome FBSS"
+    )
+    catheter = "Displacement of cranial or spinal infusion catheter, initial encounter"
+    assert synonyms.search_text("icd10cm", "", catheter, code="T85620A") == f"{catheter} | malposition migration"
+    disc = "Other intervertebral disc displacement, lumbar region"
+    assert synonyms.search_text("icd10cm", "", "Displacement of lens", code="H2703") == "Displacement of lens"
+    assert synonyms.search_text("icd10cm", "", disc, code="M5126") == disc  # not a device: no "migration"
