@@ -34,8 +34,9 @@ VOCABULARY_WORD = re.compile(r"\b[^\W\d_]{3,40}\b")
 # The GIN indexes of the search: full-text on codes_code (migration 0004) and trigrams on the vocabulary
 # (migration 0010). The catalog loader merges their pending lists after a load.
 GIN_INDEXES = ["codes_code_search_fts", "codes_searchword_trgm"]
-# What comes before a word inside descriptors ("Zoster [herpes zoster]", "(CRPS I)", "non-pressure", "Revise/replace").
-WORD_STARTS = (" ", "(", "[", "-", "/")
+# What comes before a word inside descriptors ("Zoster [herpes zoster]", "(CRPS I)", "non-pressure", "Revise/replace",
+# "reprg&fill"): SQLite's LIKE tests; PostgreSQL's regular expressions know where a word starts.
+WORD_STARTS = (" ", "(", "[", "-", "/", "&", ".", ",")
 # Words too common in descriptors to narrow a search on their own.
 STOP_WORDS = {"of", "and", "or", "the", "with", "without", "in", "for", "to", "a", "an", "by", "on"}
 
@@ -96,6 +97,9 @@ def _any_word(field: str, group: list[str]) -> Q:
     """Match a field with a word starting with any word of the group (as the full-text prefix query does)."""
     found = Q()
     for word in group:
+        if connection.vendor == "postgresql":
+            found |= Q(**{f"{field}__iregex": r"\m" + re.escape(word)})  # \m: the start of a word
+            continue
         found |= Q(**{f"{field}__istartswith": word})
         for before in WORD_STARTS:
             found |= Q(**{f"{field}__icontains": before + word})

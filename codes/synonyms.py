@@ -13,13 +13,14 @@ ICD-10-CM long descriptors are complete; their search text adds the tabular list
 
 Only abbreviations that mean one thing in CMS short descriptors are listed ("drg" is dressing, drainage
 or during; "dev" device or development; "fx" fracture, function or fixed; "anal" both analysis and
-the anus, so it is expanded only before the spinal-pump words that make it an analysis; "inf" is infusion,
+the anus, so it and "anl" are expanded only before the spinal-pump words that make them an analysis; "inf" is infusion,
 inferior or infection, so only "sp inf pmp" reads as a spinal pump).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Abbreviation (lower case, as a whole word) -> the words it stands for.
 ABBREVIATIONS = {
@@ -27,7 +28,6 @@ ABBREVIATIONS = {
     "admn": "administration",
     "anes": "anesthesia",
     "anesth": "anesthesia",
-    "anl": "analysis",
     "alys": "analysis",
     "arthrd": "arthrodesis",
     "bx": "biopsy",
@@ -93,6 +93,7 @@ ICD_TERMS = {
     "M961": "failed back surgery syndrome FBSS",
 }
 # Complications of devices (T82-T85): the words used for a broken or moved catheter or pump.
+DEVICE_CATEGORIES = {"T82", "T83", "T84", "T85"}
 ICD_DEVICE_PHRASES = [
     (re.compile(r"\bbreakdown \(mechanical\)"), "malfunction"),
     (re.compile(r"\bdisplacement of\b"), "malposition migration"),
@@ -105,11 +106,13 @@ WORD = re.compile(r"[a-z0-9]+")  # "pmp22" (a gene) is one token, not the abbrev
 def expand(text: str) -> str:
     """Return the spelled-out words for the abbreviations and phrases in `text` (empty when there are none)."""
     lowered = text.lower()
-    words = set(WORD.findall(lowered))
+    tokens = WORD.findall(lowered)
+    words = set(tokens)
     added: list[str] = []
-    for word in WORD.findall(lowered):
+    for index, word in enumerate(tokens):
         full = ABBREVIATIONS.get(word)
-        if full and full not in added:
+        # Gene names read like abbreviations: "Mgmt gene prmtr" is the MGMT gene, not management.
+        if full and full not in added and tokens[index + 1 : index + 2] != ["gene"]:
             added.append(full)
     for pattern, terms in PHRASES:
         if pattern.search(lowered) and terms not in added:
@@ -124,7 +127,7 @@ def index_terms(notes: dict | None) -> list[str]:
     return terms + [note["text"] for note in notes.get("includes", []) if not REFERENCE_NOTE.search(note["text"])]
 
 
-def search_text(system: str, short: str, long: str, terms: list[str] = (), *, code: str = "") -> str:
+def search_text(system: str, short: str, long: str, terms: Sequence[str] = (), *, code: str = "") -> str:
     """Return the text word search matches: descriptors, index terms (index_terms) and synonyms.
 
     CPT/HCPCS add the spelled-out abbreviations; ICD-10-CM adds ICD_TERMS for `code` and, for device
@@ -133,12 +136,12 @@ def search_text(system: str, short: str, long: str, terms: list[str] = (), *, co
     parts = [long]
     if short and short.lower() not in long.lower():
         parts.append(short)
-    parts += terms
+    parts += list(terms)
     if system != "icd10cm":
         parts.append(expand(f"{short} {long}"))
     else:
         parts.append(ICD_TERMS.get(code, ""))
-        if code.startswith("T8"):
+        if code[:3] in DEVICE_CATEGORIES:
             parts += [words for pattern, words in ICD_DEVICE_PHRASES if pattern.search(long.lower())]
     # PostgreSQL's text search parser reads "Revise/replace" and "lmbr/sac" as one file-path token: split them.
     return " | ".join(p for p in parts if p).replace("/", " ")

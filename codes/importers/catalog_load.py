@@ -139,9 +139,21 @@ def _flush_pending_search_entries() -> None:
 
 
 def _add_to_vocabulary(texts) -> None:
-    """Add the words of new search texts to the search vocabulary (SearchWord); words are never removed."""
+    """Add the words of new search texts (codes just added) to the search vocabulary (SearchWord)."""
     words = search.vocabulary(texts) - set(SearchWord.objects.values_list("word", flat=True))
     SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(words)], batch_size=BATCH, ignore_conflicts=True)
+
+
+def _sync_vocabulary() -> None:
+    """Make the search vocabulary exactly the words of every code's search text, after texts were rewritten.
+
+    A word no code has any more ("sjogren" once FY2025 spells "Sjögren") would otherwise pass as correctly
+    spelt, so the search neither finds it nor corrects it.
+    """
+    live = search.vocabulary(Code.objects.values_list("search_text", flat=True).iterator(chunk_size=BATCH))
+    stored = set(SearchWord.objects.values_list("word", flat=True))
+    SearchWord.objects.filter(word__in=sorted(stored - live)).delete()
+    SearchWord.objects.bulk_create([SearchWord(word=w) for w in sorted(live - stored)], batch_size=BATCH)
 
 
 def _plain(descriptors: tuple) -> tuple:
@@ -419,7 +431,8 @@ def load_release(
             if new != old:
                 refresh.append((pk, *new))
         bulk_change(Code, fields, refresh)
-        _add_to_vocabulary(row[4] for row in refresh)
+        if refresh:
+            _sync_vocabulary()
     _refresh_validity(
         system, [code for code in set(previous_state) | set(existing_versions) if code not in by_code] if latest else None
     )
@@ -504,7 +517,7 @@ def rebuild_search_text() -> int:
     """Recompute every code's search text from its latest version, as an import writes it; return how many changed.
 
     For after a change to the synonym table (codes/synonyms.py) or to how search text is made: codes keep the
-    text of the import that wrote them until then. Words new to the vocabulary are added.
+    text of the import that wrote them until then. The vocabulary follows the new text.
     """
     latest = CodeVersion.objects.filter(code=models.OuterRef("pk")).order_by("-effective_from").values("notes")[:1]
     rows = Code.objects.annotate(latest_notes=models.Subquery(latest, output_field=models.JSONField())).values_list(
@@ -516,7 +529,8 @@ def rebuild_search_text() -> int:
         if text != old:
             changed.append((pk, text))
     bulk_change(Code, ["search_text"], changed)
-    _add_to_vocabulary(text for _, text in changed)
-    if connection.vendor == "postgresql" and changed:
-        _flush_pending_search_entries()
+    if changed:
+        _sync_vocabulary()
+        if connection.vendor == "postgresql":
+            _flush_pending_search_entries()
     return len(changed)

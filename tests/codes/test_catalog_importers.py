@@ -326,23 +326,25 @@ def test_in_bounds_covers_descendants():
 
 @pytest.mark.django_db
 def test_migration_spells_out_abbreviations_of_codes_loaded_before_it():
-    """Migration 0009 rewrites the search text of CPT/HCPCS codes imported by earlier versions; ICD-10-CM is left as is."""
+    """Migration 0009 rewrites the search text of codes imported by earlier versions, with their latest notes."""
     from django.apps import apps
 
     migration = importlib.import_module("codes.migrations.0009_cpt_hcpcs_search_synonyms")
     old = "Implant spinal canal cath"
     cpt = Code.objects.create(system="cpt", code="62350", short_description=old, long_description=old, search_text=old)
-    icd = Code.objects.create(
-        system="icd10cm", code="G8929", short_description="Oth chronic pain", search_text="Other chronic pain"
-    )
+    icd = Code.objects.create(system="icd10cm", code="B02", long_description="Zoster [herpes zoster]", search_text="Zoster")
+    release = Release.objects.create(system="icd10cm", label="FY2021", effective_from=datetime.date(2020, 10, 1))
+    notes = {"includes": [{"text": "shingles", "cited": []}]}
+    CodeVersion.objects.create(code=icd, release=release, effective_from=release.effective_from, billable=False, notes=notes)
     # What RunPython hands the function: the app registry and a schema editor (only its connection and execute()).
     editor = SimpleNamespace(connection=connection, execute=lambda sql: connection.cursor().execute(sql))
     migration.rewrite_search_text(apps, editor)
     cpt.refresh_from_db()
     icd.refresh_from_db()
     assert cpt.search_text == "Implant spinal canal cath | catheter catheterization intrathecal epidural"
-    assert icd.search_text == "Other chronic pain"
+    assert icd.search_text == "Zoster [herpes zoster] | shingles"
     assert [c.display for c in search.search("intrathecal catheter")] == ["62350"]
+    assert [c.display for c in search.search("shingles")] == ["B02"]
 
 
 @pytest.mark.django_db

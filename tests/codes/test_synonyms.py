@@ -31,11 +31,13 @@ def test_abbreviations_and_phrases_are_spelled_out(short, words):
         "Acute care urinary tract inf",
         "Hydrogel drg",  # dressing (elsewhere drainage, during): not "drug"
         "Pmp22 gene dup/delet",  # a gene, not a pump
+        "Mgmt gene prmtr mthyltn",  # the MGMT gene, not management
+        "Njx stm cl prdct anl sft tis",  # perianal, not an analysis
     ],
 )
 def test_ambiguous_abbreviations_are_left_alone(short):
     expanded = set(synonyms.expand(short).split())
-    assert not expanded & {"intrathecal", "analysis", "infusion", "drug", "pump"}
+    assert not expanded & {"intrathecal", "analysis", "infusion", "drug", "pump", "management"}
 
 
 def test_words_already_spelled_out_are_not_repeated():
