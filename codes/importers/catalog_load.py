@@ -11,6 +11,7 @@ import datetime
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from django.db import connection, models
 from django.db.models import Count, Max, Min, Q
@@ -185,9 +186,14 @@ def _release_for(spec: ReleaseSpec, sources: list[SourceFile], user, *, supersed
             f"{release} is recorded as starting {release.effective_from:%Y-%m-%d}, this file says {spec.effective_from:%Y-%m-%d}",
             file=sources[0].name,
         )
-    # Complete files replacing an extract replace its provenance too.
-    names = set() if supersede else set(filter(None, release.source_files.splitlines()))
-    hashes = set() if supersede else set(filter(None, release.sha256.splitlines()))
+    names = set(filter(None, release.source_files.splitlines()))
+    hashes = set(filter(None, release.sha256.splitlines()))
+    if supersede:
+        # Complete files replacing an extract replace its provenance too: all of it, or in a release that several
+        # files make (spec.merge) that of the extract of the same file only.
+        replaced = {s.basename for s in sources}
+        names = {n for n in names if spec.merge and PurePath(n).name not in replaced}
+        hashes = {h for h in hashes if spec.merge and h.split("  ", 1)[-1] not in replaced}
     names |= {s.name for s in sources}
     hashes |= _hashes(sources)
     release.extract = all(s.extract for s in sources)  # an extract never reaches a complete release (load_release)
@@ -290,11 +296,14 @@ def load_release(
         row[0]: row[1:] for row in CodeVersion.objects.filter(release=release).values_list("code__code", "pk", *VERSION_FIELDS)
     }
     by_code = {entry.code: entry for entry in entries}
-    if spec.merge and not supersede:
-        # Files of one release fill in for each other; a lower-ranked file never overwrites a higher one.
+    if spec.merge:
+        # Files of one release fill in for each other; a lower-ranked file never overwrites a higher one. A complete
+        # file replacing an extract replaces the codes of its own format's extract, not those another file gave.
         rank = SOURCE_RANK.get(spec.source, 0)
         by_code, source_for = {}, {}
         for code, (_, short, long, billable, notes, seventh, source) in existing_versions.items():
+            if supersede and source == spec.source:
+                continue
             by_code[code] = CodeEntry(code, short, long, billable, notes, seventh, index_terms=synonyms.index_terms(notes))
             source_for[code] = source
         for entry in entries:

@@ -41,7 +41,13 @@ def trial(django_db_setup, django_db_blocker, cms_data_dir):
         starter.load_starter_data()
         extract_cpt_2022 = CodeVersion.objects.filter(release__system="cpt", release__label="2022 January").count()
         extract_asc_2023 = FeeRelease.objects.get(kind="asc_aa", year=2023).row_count
-        results = {path: {r.kind: r for r in registry.run_import([cms_data_dir / path])} for path in REAL}
+        results, pump_2022 = {}, []
+        for path in REAL:
+            results[path] = {r.kind: r for r in registry.run_import([cms_data_dir / path])}
+            # E0783 (the programmable pump) is in the Addendum B extract, not in the RVU file.
+            pump_2022.append(CodeVersion.objects.filter(code__code="E0783", release__label="2022 January").exists())
+            if path == REAL[0]:
+                hcpcs_files = Release.objects.get(system="hcpcs", label="2022 January").source_files.splitlines()
         after_real = _state()
         restart = starter.load_starter_data()
         yield {
@@ -50,6 +56,8 @@ def trial(django_db_setup, django_db_blocker, cms_data_dir):
             "results": results,
             "after_real": after_real,
             "restart": restart,
+            "pump_2022": pump_2022,
+            "hcpcs_files_after_rvu": hcpcs_files,
         }
         transaction.set_rollback(True)
 
@@ -73,6 +81,13 @@ def test_the_real_file_replaces_the_extract_of_its_release_and_counts_against_it
     rvu = trial["results"][REAL[0]]["hcpcs-descriptors"].counts
     assert rvu["cpt added"] == rvu["cpt codes"] - trial["extract_cpt_2022"]
     assert rvu["cpt ended"] == 0
+    # The RVU file replaces the codes its own extract gave, not those of the Addendum B extract (E0783).
+    assert rvu["hcpcs ended"] == 0 and trial["pump_2022"] == [True, True, True]
+    # ... and the release's provenance still names that extract beside the complete RVU file.
+    assert sorted(name.rsplit("/", 1)[-1] for name in trial["hcpcs_files_after_rvu"]) == [
+        "January_2022_Web_Addendum_B.01.10.22.xlsx",
+        "PPRRVU22_JAN.csv",
+    ], trial["hcpcs_files_after_rvu"]
     # Addendum B only adds the codes the RVU file lacks (PLA codes), counted against the release as it stood.
     addendum = trial["results"][REAL[1]]["hcpcs-descriptors"].counts
     assert addendum["cpt added"] == addendum["cpt codes"] - rvu["cpt codes"] > 0
