@@ -70,13 +70,18 @@ def is_code_like(text: str) -> bool:
 
 
 def parse_range(text: str) -> tuple[str, str] | None:
-    """Return (low, high) dotless bounds of "C00-C14" / "G89.2 - G89.29" / "62322-62327", or None."""
+    """Return (low, high) dotless bounds of "C00-C14" / "G89.2 - G89.29" / "62322-62327", or None.
+
+    Bounds typed the wrong way round ("62327-62322") are put in order.
+    """
     match = RANGE.match(text)
     if not match:
         return None
     low, high = normalize_code(match.group(1)), normalize_code(match.group(2))
-    if not (is_code_like(low) and is_code_like(high)) or low > high and not high.startswith(low[: len(high)]):
+    if not (is_code_like(low) and is_code_like(high)):
         return None
+    if low > high and not high.startswith(low[: len(high)]):
+        low, high = high, low
     return low, high
 
 

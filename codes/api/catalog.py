@@ -152,14 +152,15 @@ class CodeViewSet(viewsets.GenericViewSet):
         ],
         responses=CodeDetailSerializer,
     )
-    @action(detail=False, url_path=r"(?P<system>[a-z0-9]+)/(?P<code>[A-Za-z0-9.]+)", url_name="by-system")
+    @action(detail=False, url_path=r"(?P<system>[A-Za-z0-9]+)/(?P<code>[A-Za-z0-9.]+)", url_name="by-system")
     def detail_by_system(self, request, system: str, code: str):
         """One code: descriptors, billable or header, releases it was in, hierarchy, children and tabular notes."""
+        system = system.lower()
         if system not in CodeSystem.values:
             raise Http404(f"Unknown code system {system!r}; use one of {', '.join(CodeSystem.values)}.")
         page = catalog.code_page(system, code)
         if page is None:
-            raise Http404(f"{code} is not a {CodeSystem(system).label} code in any loaded release.")
+            raise Http404(f"{code} is not in any loaded release of {CodeSystem(system).label}.")
         return Response(_detail(page, {"request": request}))
 
 

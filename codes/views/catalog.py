@@ -49,11 +49,11 @@ def lookup(request):
 @lookup_view
 def code_detail(request, system: str, code: str):
     """One code: descriptors, billable or header, hierarchy, notes, validity history, payments."""
-    if system not in CodeSystem.values:
+    if system.lower() not in CodeSystem.values:
         raise Http404("Unknown code system.")
     dotless = normalize_code(code)
-    if code != dotless:
-        return redirect("codes:code_detail", system=system, code=dotless)
+    if code != dotless or system != system.lower():
+        return redirect("codes:code_detail", system=system.lower(), code=dotless)
     page = catalog.code_page(system, dotless)
     if page is None:
         raise Http404(f"{code} is not a code in any loaded release.")

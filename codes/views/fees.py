@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from codes import pricing
+from codes.models.catalog import display_code
 from reimbursement.access import lookup_view
 
 PAYABLE_SYSTEMS = {"cpt", "hcpcs"}
@@ -113,6 +114,7 @@ def code_payments(request, system: str, code: str):
     context = {
         "system": system,
         "code": code,
+        "display": display_code(system.lower(), code),
         "payable_system": system.lower() in PAYABLE_SYSTEMS,
         "sections": sections,
         "locality": locality,

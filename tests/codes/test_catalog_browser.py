@@ -27,3 +27,9 @@ def test_results_appear_while_typing_and_open_the_code_page(live_server, page, t
     page.wait_for_selector("h1")
     assert page.locator("h1").inner_text().startswith("G89.29")
     assert "causalgia, lower limb (G57.7-)" in page.content()  # the Excludes1 note of G89.2 above it
+
+    # A long unbroken query wraps inside the page instead of widening it.
+    page.goto(f"{live_server.url}/lookup/")
+    page.fill("#q", "x" * 300)
+    page.wait_for_selector("#results p:has-text('No code matches')")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

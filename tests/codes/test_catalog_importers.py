@@ -310,6 +310,9 @@ def test_cited_codes_are_parsed_from_note_text(note, bounds):
         ("C00-C14", ("C00", "C14")),
         ("G89.2 - G89.29", ("G892", "G8929")),
         ("62322-62327", ("62322", "62327")),
+        ("62327-62322", ("62322", "62327")),  # typed the wrong way round
+        ("C14-C00", ("C00", "C14")),
+        ("G89.29-G89.2", ("G8929", "G892")),  # a code and the category above it: G89.29 and its children
         ("C7A-C7A", ("C7A", "C7A")),
         ("intrathecal catheter", None),
         ("G89.29", None),

@@ -68,6 +68,7 @@ def test_fy2025_reports_m545_to_header_its_new_children_and_ended_o350xx0(loaded
     assert {"M54.50", "M54.51", "M54.59"} <= set(report["added"])
     assert "O35.0XX0" in report["ended"]
     assert result.counts["added"] == 2_505 and result.counts["ended"] == 279
+    assert result.counts["changed"] == 267 and result.counts["unchanged"] == 94_812  # as the README shows
     assert sum(result.counts[k] for k in ("added", "changed", "unchanged")) == result.counts["codes"] == 97_584
 
 
@@ -151,6 +152,8 @@ def test_code_prefix_lists_the_code_then_its_children(loaded):
 def test_cpt_range_returns_exactly_the_six_codes(loaded):
     found = search.search("62322-62327")
     assert [(c.system, c.code) for c in found] == [("cpt", str(n)) for n in range(62322, 62328)]
+    # Typed the wrong way round: the same six, not a word search for "62327" and "62322".
+    assert [(c.code, c.match) for c in search.search("62327-62322")] == [(str(n), "range") for n in range(62322, 62328)]
 
 
 def test_icd_range_returns_only_codes_of_those_categories(loaded):
@@ -293,7 +296,9 @@ def test_api_detail_accepts_dotted_and_dotless(loaded, client):
         assert [a["display"] for a in body["ancestors"]] == ["T85", "T85.6", "T85.61", "T85.610"]
     g892 = client.get("/api/v1/codes/icd10cm/G89.2/").json()
     assert {"kind": "excludes1", "carrier": "G89.2", "text": "causalgia, lower limb (G57.7-)"} in g892["notes"]
-    assert client.get("/api/v1/codes/icd10cm/Q99.99/").status_code == 404
+    missing = client.get("/api/v1/codes/icd10cm/Q99.99/")
+    assert missing.status_code == 404 and missing.json()["message"] == "Q99.99 is not in any loaded release of ICD-10-CM."
+    assert client.get("/api/v1/codes/ICD10CM/G89.29/").json()["display"] == "G89.29"  # the system in any case
     assert client.get("/api/v1/codes/?valid_on=someday").status_code == 400
 
 
@@ -303,6 +308,9 @@ def test_code_page_shows_header_children_notes_and_history(loaded, client):
     assert response.status_code == 200
     assert "header: not valid on a claim" in html and "M54.50" in html and "FY2021" in html and "FY2025 April" in html
     assert client.get("/codes/icd10cm/M54.5/").url == "/codes/icd10cm/M545/"
+    assert client.get("/codes/ICD10CM/M54.5/").url == "/codes/icd10cm/M545/"
+    payments = client.get("/codes/icd10cm/T85610A/payments/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Medicare payments for T85.610A</h2>" in payments and "carry no payment" in payments
     g89 = client.get("/codes/icd10cm/G8929/").content.decode()
     assert "causalgia, lower limb (G57.7-)" in g89 and "(from G89.2)" in g89
     assert 'id="payments"' in g89 and "/codes/icd10cm/G8929/payments/" in g89

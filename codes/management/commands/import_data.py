@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Import CMS/NCHS files (recognised by name and content; zip archives by their members)."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="Files or CMS zip archives to import.")
+        parser.add_argument("paths", nargs="+", help="Files, folders (every file in them) or CMS zip archives to import.")
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
         parser.add_argument("--no-progress", action="store_true", help="Do not show progress bars.")
 
