@@ -422,7 +422,7 @@ def load_release(
             "first_effective",
         ]
         current = {row[0]: row[1:] for row in Code.objects.filter(system=system).values_list("code", "pk", *fields)}
-        refresh = []
+        refresh, texts_changed = [], False
         for code, entry in by_code.items():
             if code not in pre_existing:
                 continue  # just written with these values
@@ -439,8 +439,9 @@ def load_release(
             ]
             if new != old:
                 refresh.append((pk, *new))
+                texts_changed = texts_changed or new[3] != old[3]
         bulk_change(Code, fields, refresh)
-        if refresh:
+        if texts_changed:  # not for dates or parents only: the sync reads every code's text
             _sync_vocabulary()
     _refresh_validity(
         system, [code for code in set(previous_state) | set(existing_versions) if code not in by_code] if latest else None
